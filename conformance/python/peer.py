@@ -1,0 +1,406 @@
+#!/usr/bin/env python3
+"""vidgear (0.3.6) NetGear peer for the conformance harness.
+
+Speaks the same command-line contract as the Rust `netgear` binary, so the
+harness can put either implementation on either end of a connection:
+
+    python peer.py send    [flags]   # NetGear server (receive_mode=False, connects)
+    python peer.py receive [flags]   # NetGear client (receive_mode=True, binds)
+
+stdout carries only JSON lines (with --json); everything else goes to stderr.
+
+Exit status: 0 success, 2 invalid configuration (argument errors or a
+ValueError raised by NetGear's constructor), 1 runtime failure.
+"""
+
+import argparse
+import ast
+import hashlib
+import json
+import math
+import os
+import signal
+import sys
+import threading
+import time
+
+import numpy as np
+
+EXIT_OK = 0
+EXIT_RUNTIME = 1
+EXIT_CONFIG = 2
+
+SPECIAL_FLOATS = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
+
+
+class ConfigError(Exception):
+    """A command-line value that cannot be turned into a NetGear configuration."""
+
+
+def log(msg):
+    print("[peer] " + msg, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------
+# argument value helpers
+# --------------------------------------------------------------------------
+
+def _read_arg_text(text):
+    """`@PATH` means: take the text from that file."""
+    if text.startswith("@"):
+        try:
+            with open(text[1:], "r", encoding="utf-8") as fh:
+                return fh.read()
+        except OSError as exc:
+            raise ConfigError("cannot read {}: {}".format(text[1:], exc))
+    return text
+
+
+def parse_json_value(text):
+    raw = _read_arg_text(text)
+    try:
+        # json.loads accepts NaN / Infinity / -Infinity, like vidgear's peer would.
+        return json.loads(raw)
+    except ValueError as exc:
+        raise ConfigError("invalid JSON {!r}: {}".format(raw, exc))
+
+
+def parse_python_value(text):
+    raw = _read_arg_text(text).strip()
+    if raw in SPECIAL_FLOATS:
+        return SPECIAL_FLOATS[raw]
+    try:
+        return ast.literal_eval(raw)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as exc:
+        raise ConfigError("invalid Python literal {!r}: {}".format(raw, exc))
+
+
+def parse_shape(text):
+    try:
+        dims = tuple(int(p) for p in text.split(","))
+    except ValueError:
+        raise ConfigError("invalid shape {!r} (expected e.g. 480,640,3)".format(text))
+    if not dims or any(d < 0 for d in dims):
+        raise ConfigError("invalid shape {!r}".format(text))
+    return dims
+
+
+def parse_dtype(text):
+    try:
+        return np.dtype(text)
+    except TypeError:
+        raise ConfigError("unknown dtype {!r}".format(text))
+
+
+def synthetic_frame(shape, dtype, k):
+    """Frame k: flat C-order element i equals (k + i) % 251, cast to dtype."""
+    n = int(np.prod(shape, dtype=np.int64))
+    flat = (np.arange(n, dtype=np.int64) + k) % 251
+    return flat.astype(dtype).reshape(shape)
+
+
+def sha256_of(arr):
+    return hashlib.sha256(np.ascontiguousarray(arr).tobytes()).hexdigest()
+
+
+def describe_value(value):
+    """JSON-able description of a value vidgear handed back to us."""
+    if isinstance(value, np.ndarray):
+        return {"shape": list(value.shape), "dtype": str(value.dtype), "sha256": sha256_of(value)}
+    return value
+
+
+def emit(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+# --------------------------------------------------------------------------
+# command line
+# --------------------------------------------------------------------------
+
+def build_parser():
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--address", default=None,
+                        help="default: vidgear's (localhost for send, * for receive)")
+    common.add_argument("--port", default=None,
+                        help="port; a comma-separated list where vidgear wants a list "
+                             "(receive --multiserver, send --multiclient)")
+    common.add_argument("--protocol", default="tcp", choices=["tcp", "ipc"])
+    common.add_argument("--pattern", type=int, default=0, choices=[0, 1, 2])
+    common.add_argument("--bidirectional", action="store_true")
+    common.add_argument("--max-retries", type=int, default=None)
+    common.add_argument("--request-timeout", type=float, default=None,
+                        help="seconds; rounded up to an int for vidgear (values < 4 are ignored by it)")
+    common.add_argument("--frames", type=int, default=None,
+                        help="stop after N frames (default: until the peer stops / Ctrl-C)")
+    common.add_argument("--json", action="store_true", help="print one JSON line per frame")
+    common.add_argument("--multiserver", action="store_true")
+    common.add_argument("--multiclient", action="store_true")
+    common.add_argument("--jpeg", nargs="?", const="BGR", default=None, metavar="COLORSPACE",
+                        help="enable JPEG compression (bare flag = BGR)")
+    common.add_argument("--jpeg-quality", type=float, default=None)
+    common.add_argument("--no-fastdct", action="store_true")
+    common.add_argument("--fastupsample", action="store_true")
+    common.add_argument("--verbose", action="store_true", help="turn on vidgear's own logging (stderr)")
+
+    parser = argparse.ArgumentParser(description="vidgear NetGear conformance peer")
+    sub = parser.add_subparsers(dest="mode", required=True)
+
+    send = sub.add_parser("send", parents=[common], help="run a NetGear server")
+    send.add_argument("--shape", default="480,640,3")
+    send.add_argument("--dtype", default="uint8")
+    msg = send.add_mutually_exclusive_group()
+    msg.add_argument("--message", default=None, help="JSON value (or @PATH)")
+    msg.add_argument("--message-python", default=None,
+                     help="Python literal (or @PATH); NaN, Infinity, -Infinity also accepted")
+
+    recv = sub.add_parser("receive", parents=[common], help="run a NetGear client")
+    ret = recv.add_mutually_exclusive_group()
+    ret.add_argument("--return", dest="return_json", default=None, help="JSON value (or @PATH)")
+    ret.add_argument("--return-python", default=None,
+                     help="Python literal (or @PATH); NaN, Infinity, -Infinity also accepted")
+    ret.add_argument("--return-frame", default=None, metavar="H,W[,C]")
+    recv.add_argument("--return-dtype", default="uint8")
+    recv.add_argument("--save-dir", default=None)
+    return parser
+
+
+def netgear_kwargs(args):
+    """Translate the common flags into NetGear constructor arguments."""
+    multi_list = (args.mode == "receive" and args.multiserver) or (
+        args.mode == "send" and args.multiclient)
+    port = args.port
+    if port is not None and multi_list:
+        port = [p.strip() for p in port.split(",") if p.strip()]
+
+    options = {}
+    if args.jpeg is None:
+        options["jpeg_compression"] = False  # vidgear would otherwise default to JPEG
+    else:
+        options["jpeg_compression"] = args.jpeg
+        if args.jpeg_quality is not None:
+            q = args.jpeg_quality
+            options["jpeg_compression_quality"] = int(q) if float(q).is_integer() else q
+        if args.no_fastdct:
+            options["jpeg_compression_fastdct"] = False
+        if args.fastupsample:
+            options["jpeg_compression_fastupsample"] = True
+    if args.bidirectional:
+        options["bidirectional_mode"] = True
+    if args.multiserver:
+        options["multiserver_mode"] = True
+    if args.multiclient:
+        options["multiclient_mode"] = True
+    if args.max_retries is not None:
+        options["max_retries"] = args.max_retries
+    if args.request_timeout is not None:
+        options["request_timeout"] = int(math.ceil(args.request_timeout))
+
+    return dict(
+        address=args.address,
+        port=port,
+        protocol=args.protocol,
+        pattern=args.pattern,
+        logging=args.verbose,
+        **options
+    )
+
+
+# --------------------------------------------------------------------------
+# send
+# --------------------------------------------------------------------------
+
+def run_send(args):
+    from vidgear.gears import NetGear
+
+    shape = parse_shape(args.shape)
+    dtype = parse_dtype(args.dtype)
+    message = None
+    if args.message is not None:
+        message = parse_json_value(args.message)
+    elif args.message_python is not None:
+        message = parse_python_value(args.message_python)
+
+    try:
+        server = NetGear(receive_mode=False, **netgear_kwargs(args))
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_CONFIG
+
+    sent = 0
+    status = EXIT_OK
+    start = time.monotonic()
+    try:
+        while args.frames is None or sent < args.frames:
+            frame = synthetic_frame(shape, dtype, sent)
+            result = server.send(frame, message=message)
+            if args.json:
+                line = {"seq": sent}
+                if args.multiclient and isinstance(result, tuple) and len(result) == 2:
+                    line["reply"] = describe_value(result[1])
+                    line["port"] = result[0]
+                else:
+                    line["reply"] = describe_value(result)
+                emit(line)
+            sent += 1
+    except KeyboardInterrupt:
+        log("interrupted")
+    except RuntimeError as exc:
+        print(str(exc), file=sys.stderr)
+        status = EXIT_RUNTIME
+    finally:
+        elapsed = time.monotonic() - start
+        try:
+            server.close()
+        except Exception as exc:  # closing must not mask the real outcome
+            log("close failed: {!r}".format(exc))
+    summary("send", sent, elapsed)
+    return status
+
+
+# --------------------------------------------------------------------------
+# receive
+# --------------------------------------------------------------------------
+
+class _HeldThread(threading.Thread):
+    """Stand-in for threading.Thread while NetGear's constructor runs.
+
+    NetGear(receive_mode=True) starts its socket-reading thread inside the
+    constructor, and that thread answers frames with whatever return data is
+    set at that moment.  Holding the start back lets us install the initial
+    return data first, so even the very first frame is answered with it.
+    """
+
+    def start(self):
+        pass  # postponed; see release()
+
+    def release(self):
+        threading.Thread.start(self)
+
+
+def construct_client(kwargs, return_data):
+    import vidgear.gears.netgear as netgear_module
+
+    original = netgear_module.Thread
+    netgear_module.Thread = _HeldThread
+    try:
+        client = netgear_module.NetGear(receive_mode=True, **kwargs)
+    finally:
+        netgear_module.Thread = original
+    if return_data is not None:
+        client._NetGear__return_data = return_data  # private: same slot recv() fills
+    client._NetGear__thread.release()
+    return client
+
+
+def unpack(args, item):
+    """(port, message, frame) from whatever NetGear.recv() returned."""
+    if args.multiserver:
+        # (port, message, frame) when the message is truthy, else (port, frame)
+        if len(item) == 3:
+            return item
+        return item[0], None, item[1]
+    if args.bidirectional:
+        return None, item[0], item[1]
+    return None, None, item
+
+
+def run_receive(args):
+    return_data = None
+    if args.return_json is not None:
+        return_data = parse_json_value(args.return_json)
+    elif args.return_python is not None:
+        return_data = parse_python_value(args.return_python)
+    elif args.return_frame is not None:
+        shape = parse_shape(args.return_frame)
+        return_data = synthetic_frame(shape, parse_dtype(args.return_dtype), 0)
+    if args.save_dir:
+        os.makedirs(args.save_dir, exist_ok=True)
+
+    try:
+        client = construct_client(netgear_kwargs(args), return_data)
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_CONFIG
+
+    received = 0
+    status = EXIT_OK
+    start = None
+
+    def handle(item):
+        nonlocal received
+        port, message, frame = unpack(args, item)
+        if args.save_dir:
+            np.save(os.path.join(args.save_dir, "frame_{:06d}.npy".format(received)), frame)
+        if args.json:
+            line = {"seq": received, "message": message, "shape": list(frame.shape),
+                    "dtype": str(frame.dtype), "sha256": sha256_of(frame)}
+            if args.multiserver:
+                line["port"] = port
+            emit(line)
+        received += 1
+
+    try:
+        while args.frames is None or received < args.frames:
+            item = client.recv(return_data=return_data)
+            if item is None:
+                # vidgear's recv() returns None as soon as its termination flag is
+                # set, even if frames are still queued (the termination message can
+                # overtake the hand-over of the last frame).  Deliver those too.
+                queue = client._NetGear__queue
+                leftovers = 0
+                while queue and (args.frames is None or received < args.frames):
+                    leftover = queue.popleft()
+                    if leftover is None:
+                        break
+                    handle(leftover)
+                    leftovers += 1
+                if leftovers:
+                    log("delivered {} frame(s) still queued at termination".format(leftovers))
+                break
+            if start is None:
+                start = time.monotonic()
+            handle(item)
+    except KeyboardInterrupt:
+        log("interrupted")
+    except RuntimeError as exc:
+        print(str(exc), file=sys.stderr)
+        status = EXIT_RUNTIME
+    finally:
+        elapsed = 0.0 if start is None else time.monotonic() - start
+        try:
+            client.close()
+        except Exception as exc:
+            log("close failed: {!r}".format(exc))
+    summary("receive", received, elapsed)
+    return status
+
+
+# --------------------------------------------------------------------------
+
+def summary(mode, frames, seconds):
+    fps = frames / seconds if seconds > 0 else 0.0
+    log("{}: frames={} seconds={:.3f} fps={:.1f}".format(mode, frames, seconds, fps))
+
+
+def _sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _sigterm)
+    try:
+        if args.frames is not None and args.frames < 0:
+            raise ConfigError("--frames must be >= 0")
+        if args.mode == "send":
+            return run_send(args)
+        return run_receive(args)
+    except ConfigError as exc:
+        print("invalid configuration: {}".format(exc), file=sys.stderr)
+        return EXIT_CONFIG
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,260 @@
+//! The client (receiver) state machine.
+//!
+//! ```text
+//!          frame: answer at once, then deliver      termination (last server)
+//!   Open ◀──────────────────────────────────┐  ─────────────────────────────▶ Terminated
+//!    │  bad message: answer with a rejection ┘
+//!    │ silence (3 × request_timeout): ResetSocket, budget left
+//!    └ silence, budget spent ───────────────────────────────────────────────▶ Failed
+//! ```
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use super::{Config, ConfigError, Transmit};
+use crate::json::Value;
+use crate::wire::{
+    decode_server_message, encode_confirmation, encode_rejection, encode_reply, encode_terminate_ack, DecodeError,
+    Parts, Payload, Reply, ReturnData, ServerMessage,
+};
+
+/// Where the client is (spec/05, client table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientState {
+    /// Receiving frames.
+    Open,
+    /// Every server it heard from has terminated.
+    Terminated,
+    /// The retry budget is spent; the server is considered gone.
+    Failed,
+}
+
+/// What the application learns from a client.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClientEvent {
+    /// A frame arrived (it has already been answered).
+    Frame {
+        /// 0 for the first frame of the session, then 1, 2, ...
+        seq: u64,
+        /// The server's port (multi-server mode).
+        port: Option<Value>,
+        /// The message sent with the frame, exactly as sent (`null` if none).
+        message: Value,
+        /// The frame.
+        payload: Payload,
+    },
+    /// A message could not be decoded; it was answered with a rejection
+    /// (patterns 0 and 1) and the session goes on.
+    Rejected {
+        /// What was wrong.
+        error: DecodeError,
+    },
+    /// One server of several terminated (multi-server mode); others remain.
+    ServerTerminated {
+        /// Its port.
+        port: Value,
+    },
+    /// The session is over: the (last) server terminated.
+    Terminated,
+    /// No frame for 3 × request timeout: the socket is being reset.
+    PeerSilent {
+        /// Silent periods still tolerated before giving up.
+        retries_left: u32,
+    },
+    /// The retry budget ran out; the session has failed.
+    GaveUp,
+    /// A message arrived after the session ended; it was not delivered.
+    Stray {
+        /// Its size in parts.
+        parts: usize,
+    },
+}
+
+/// The receiving side of a NetGear connection.
+///
+/// It answers every frame the moment it arrives (before the application
+/// sees it, as vidgear does) with the current return data, which
+/// [`Client::set_return_data`] replaces and which otherwise stays as it was.
+///
+/// ```
+/// use std::time::Instant;
+/// use netgear::session::{Client, ClientEvent, Config, Transmit};
+/// use netgear::wire::encode_terminate;
+///
+/// let mut client = Client::new(Config::default(), "TESTID01", Instant::now()).unwrap();
+/// client.handle_message(encode_terminate(None), Instant::now());
+/// assert_eq!(client.poll_event(), Some(ClientEvent::Terminated));
+/// assert_eq!(client.poll_transmit(), None); // no acknowledgement on pattern 0
+/// ```
+#[derive(Debug)]
+pub struct Client {
+    config: Config,
+    device_id: String,
+    state: ClientState,
+    next_seq: u64,
+    return_data: ReturnData,
+    silent_periods: u32,
+    deadline: Option<Instant>,
+    /// Server ports seen in headers (multi-server mode), in order of arrival.
+    servers_seen: Vec<Value>,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<ClientEvent>,
+}
+
+impl Client {
+    /// A client for `config`. `device_id` appears in plain-mode confirmations
+    /// (vidgear uses 8 random characters from A–Z and 0–9); `now` starts the
+    /// silence timer.
+    pub fn new(config: Config, device_id: impl Into<String>, now: Instant) -> Result<Client, ConfigError> {
+        config.validate()?;
+        let deadline = config.pattern.is_synchronous().then(|| now + config.request_timeout * 3);
+        Ok(Client {
+            config,
+            device_id: device_id.into(),
+            state: ClientState::Open,
+            next_seq: 0,
+            return_data: ReturnData::default(),
+            silent_periods: 0,
+            deadline,
+            servers_seen: Vec::new(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The device id used in confirmations.
+    pub fn device_id(&self) -> &str {
+        &self.device_id
+    }
+
+    /// The current state.
+    pub fn state(&self) -> ClientState {
+        self.state
+    }
+
+    /// Server ports seen and not yet terminated (multi-server mode).
+    pub fn servers_seen(&self) -> &[Value] {
+        &self.servers_seen
+    }
+
+    /// Sets the return data that answers every following frame until it is
+    /// set again (bidirectional and multi-client modes).
+    pub fn set_return_data(&mut self, data: ReturnData) {
+        self.return_data = data;
+    }
+
+    /// Feeds a message received from a server.
+    pub fn handle_message(&mut self, parts: Parts, now: Instant) {
+        if self.state != ClientState::Open {
+            self.events.push_back(ClientEvent::Stray { parts: parts.len() });
+            return;
+        }
+        self.silent_periods = 0;
+        self.deadline = self.config.pattern.is_synchronous().then(|| now + self.config.request_timeout * 3);
+        let replies = self.config.pattern.is_synchronous();
+        match decode_server_message(&parts, &self.config.limits) {
+            Ok(ServerMessage::Terminate { port }) => {
+                if self.config.pattern == crate::session::Pattern::ReqRep {
+                    // Always answer, so a REQ peer is never left hanging.
+                    self.transmits.push_back(Transmit::Send(encode_terminate_ack(self.config.multiserver)));
+                }
+                match port.filter(|_| self.config.multiserver) {
+                    Some(port) => {
+                        self.servers_seen.retain(|p| *p != port);
+                        if self.servers_seen.is_empty() {
+                            self.finish();
+                        } else {
+                            self.events.push_back(ClientEvent::ServerTerminated { port });
+                        }
+                    }
+                    None => self.finish(),
+                }
+            }
+            Ok(ServerMessage::Frame(frame)) => {
+                if replies {
+                    let parts = if self.config.replies_with_data() {
+                        let mut reply = Reply::new(self.return_data.clone());
+                        reply.port = self.own_port();
+                        encode_reply(&reply)
+                    } else {
+                        encode_confirmation(&self.device_id)
+                    };
+                    self.transmits.push_back(Transmit::Send(parts));
+                }
+                let port = frame.port.filter(|_| self.config.multiserver);
+                if let Some(port) = &port {
+                    if !self.servers_seen.contains(port) {
+                        self.servers_seen.push(port.clone());
+                    }
+                }
+                let seq = self.next_seq;
+                self.next_seq += 1;
+                self.events.push_back(ClientEvent::Frame { seq, port, message: frame.message, payload: frame.payload });
+            }
+            Err(error) => {
+                if replies {
+                    let reason = format!("{}: {}", error.code(), error);
+                    let parts = if self.config.replies_with_data() {
+                        let mut reply = Reply::new(ReturnData::Json(Value::Null));
+                        reply.port = self.own_port();
+                        reply.error = Some(reason);
+                        encode_reply(&reply)
+                    } else {
+                        encode_rejection(&self.device_id, &reason)
+                    };
+                    self.transmits.push_back(Transmit::Send(parts));
+                }
+                self.events.push_back(ClientEvent::Rejected { error });
+            }
+        }
+    }
+
+    fn own_port(&self) -> Option<Value> {
+        self.config.port.clone().filter(|_| self.config.multiclient)
+    }
+
+    fn finish(&mut self) {
+        self.state = ClientState::Terminated;
+        self.deadline = None;
+        self.events.push_back(ClientEvent::Terminated);
+    }
+
+    /// Tells the machine the time; acts on an expired silence deadline.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let Some(deadline) = self.deadline else { return };
+        if now < deadline || self.state != ClientState::Open {
+            return;
+        }
+        self.silent_periods += 1;
+        if self.silent_periods >= self.config.max_retries {
+            self.state = ClientState::Failed;
+            self.deadline = None;
+            self.events.push_back(ClientEvent::GaveUp);
+        } else {
+            self.deadline = Some(now + self.config.request_timeout * 3);
+            self.transmits.push_back(Transmit::ResetSocket);
+            let retries_left = self.config.max_retries - self.silent_periods;
+            self.events.push_back(ClientEvent::PeerSilent { retries_left });
+        }
+    }
+
+    /// The next thing to send, or a socket reset.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event for the application.
+    pub fn poll_event(&mut self) -> Option<ClientEvent> {
+        self.events.pop_front()
+    }
+
+    /// When [`Client::handle_timeout`] must be called next, if ever.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.deadline
+    }
+}

@@ -1,0 +1,145 @@
+//! The messages of the protocol, as Rust values (see spec/02-messages.md).
+
+use bytes::Bytes;
+
+use super::{Compression, Frame};
+use crate::json::Value;
+
+/// What a frame message or a frame reply carries after its header.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Payload {
+    /// Raw array bytes with their dtype and shape.
+    Raw(Frame),
+    /// A JPEG bitstream and the parameters the header gave for it. Turning it
+    /// into pixels is the job of a JPEG codec, outside the wire layer.
+    Jpeg {
+        /// The JPEG bytes (shared with the receive buffer).
+        data: Bytes,
+        /// The header's `compression` object.
+        compression: Compression,
+    },
+}
+
+impl Payload {
+    /// The payload bytes as they travel.
+    pub fn bytes(&self) -> &Bytes {
+        match self {
+            Payload::Raw(frame) => frame.data(),
+            Payload::Jpeg { data, .. } => data,
+        }
+    }
+}
+
+impl From<Frame> for Payload {
+    fn from(frame: Frame) -> Payload {
+        Payload::Raw(frame)
+    }
+}
+
+/// A frame message, server to client: header + payload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrameMessage {
+    /// The server's own port, in multi-server mode only (written first).
+    pub port: Option<Value>,
+    /// The message sent along with the frame (`null` when there is none).
+    pub message: Value,
+    /// The pattern digit the sender wrote (`"0"`, `"1"` or `"2"`); receivers
+    /// record but do not check it, as vidgear does.
+    pub pattern: String,
+    /// The frame.
+    pub payload: Payload,
+}
+
+/// Everything a server sends to a client.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ServerMessage {
+    /// A frame with its message.
+    Frame(FrameMessage),
+    /// The one-part termination message (`port` in multi-server mode).
+    Terminate {
+        /// The terminating server's port, in multi-server mode.
+        port: Option<Value>,
+    },
+}
+
+/// Return data: what a client sends back for a frame in bidirectional mode.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReturnData {
+    /// Any JSON value (`null` when the client has nothing to say).
+    Json(Value),
+    /// A whole frame (vidgear's `ndarray` return type).
+    Frame(Payload),
+}
+
+impl Default for ReturnData {
+    fn default() -> ReturnData {
+        ReturnData::Json(Value::Null)
+    }
+}
+
+impl From<Value> for ReturnData {
+    fn from(v: Value) -> ReturnData {
+        ReturnData::Json(v)
+    }
+}
+
+impl From<Frame> for ReturnData {
+    fn from(f: Frame) -> ReturnData {
+        ReturnData::Frame(Payload::Raw(f))
+    }
+}
+
+/// A bidirectional reply, client to server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    /// The client's port, in multi-client mode only (written first).
+    pub port: Option<Value>,
+    /// The `return_type` the sender wrote (a Python type name). Derived from
+    /// the data when encoding; kept as received when decoding.
+    pub return_type: String,
+    /// The return data.
+    pub data: ReturnData,
+    /// netgear's extension: set when the client could not decode the frame
+    /// this reply answers (`"<code>: <text>"`).
+    pub error: Option<String>,
+}
+
+impl Reply {
+    /// A reply carrying `data`, with `return_type` derived as Python would.
+    pub fn new(data: ReturnData) -> Reply {
+        let return_type = match &data {
+            ReturnData::Json(v) => v.python_type(),
+            ReturnData::Frame(_) => "ndarray",
+        }
+        .to_owned();
+        Reply { port: None, return_type, data, error: None }
+    }
+}
+
+/// What a client sends to a server; which one is expected depends on the
+/// server's state and mode, so the decoder is told (see [`super::ReplyKind`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClientMessage {
+    /// A bidirectional (or multi-client) reply.
+    Reply(Reply),
+    /// The plain confirmation string of non-bidirectional mode.
+    Confirmation(Bytes),
+    /// netgear's rejection string (non-bidirectional mode).
+    Rejection(String),
+    /// The acknowledgement of a termination message (pattern 1).
+    TerminateAck(Bytes),
+}
+
+/// Confirmation text of non-bidirectional mode for a device id.
+pub fn confirmation_text(device_id: &str) -> String {
+    format!("Data received on device: {device_id} !")
+}
+
+/// Prefix of netgear's rejection string (non-bidirectional mode).
+pub const REJECTION_PREFIX: &str = "Frame rejected on device: ";
+
+/// Termination acknowledgement of a single-server client.
+pub const TERMINATE_ACK: &str = "Termination signal successfully received at Client's end!";
+
+/// Termination acknowledgement of a multi-server client.
+pub const TERMINATE_ACK_MULTISERVER: &str = "Termination signal successfully received at client!";

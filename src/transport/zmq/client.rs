@@ -1,0 +1,186 @@
+//! The blocking client (vidgear's `NetGear` in receive mode).
+
+use std::time::Instant;
+
+use super::socket::{Role, Socket};
+use super::{endpoints, Error, Protocol};
+use crate::json::Value;
+use crate::session::{self, ClientEvent, ClientState, Config, Transmit};
+use crate::wire::{Payload, ReturnData};
+
+/// Where and how a [`Client`] binds. Defaults are vidgear's.
+///
+/// ```
+/// use netgear::transport::zmq::ClientOptions;
+/// assert_eq!(ClientOptions::default().address, "*");
+/// ```
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Interface to bind (`*` for all) or ipc path prefix.
+    pub address: String,
+    /// One port, or the servers' ports in multi-server mode. In multi-client
+    /// mode, the single port is also announced in every reply.
+    pub ports: Vec<String>,
+    /// `tcp` or `ipc`.
+    pub protocol: Protocol,
+    /// The session rules.
+    pub config: Config,
+    /// The id in plain-mode confirmations; random when `None`.
+    pub device_id: Option<String>,
+}
+
+impl Default for ClientOptions {
+    fn default() -> ClientOptions {
+        ClientOptions {
+            address: "*".into(),
+            ports: vec!["5555".into()],
+            protocol: Protocol::Tcp,
+            config: Config::default(),
+            device_id: None,
+        }
+    }
+}
+
+/// A frame delivered by [`Client::recv`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    /// 0 for the first frame, then 1, 2, ...
+    pub seq: u64,
+    /// The sending server's port (multi-server mode).
+    pub port: Option<Value>,
+    /// The message sent with the frame (`null` if none).
+    pub message: Value,
+    /// The frame.
+    pub payload: Payload,
+}
+
+/// A NetGear client over libzmq: it binds, receives frames and answers each
+/// one at once.
+///
+/// ```no_run
+/// use netgear::transport::zmq::{Client, ClientOptions};
+/// use netgear::{json::Value, session::Config, ReturnData};
+/// let config = Config { bidirectional: true, ..Config::default() };
+/// let mut client = Client::new(ClientOptions { config, ..ClientOptions::default() })?;
+/// let reply = ReturnData::Json(Value::from("Hi, I am a Client here."));
+/// while let Some(frame) = client.recv(Some(reply.clone()))? {
+///     println!("frame {} with message {}", frame.seq, frame.message.to_python_json());
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Client {
+    machine: session::Client,
+    socket: Socket,
+}
+
+/// 8 characters from A–Z and 0–9, like vidgear's device ids.
+fn random_device_id() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    (0..8).map(|_| ALPHABET[fastrand::usize(..ALPHABET.len())] as char).collect()
+}
+
+impl Client {
+    /// Validates the configuration and binds.
+    pub fn new(options: ClientOptions) -> Result<Client, Error> {
+        let ClientOptions { address, ports, protocol, mut config, device_id } = options;
+        if ports.is_empty() {
+            return Err(Error::Options("no port given".into()));
+        }
+        if ports.len() > 1 && !config.multiserver {
+            return Err(Error::Options("several ports need multi-server mode".into()));
+        }
+        if config.multiclient && config.port.is_none() {
+            config.port = Some(Value::String(ports[0].clone()));
+        }
+        let device_id = device_id.unwrap_or_else(random_device_id);
+        let machine = session::Client::new(config, device_id, Instant::now())?;
+        let socket = Socket::open(Role::Client, machine.config(), endpoints(protocol, &address, &ports))?;
+        Ok(Client { machine, socket })
+    }
+
+    /// The session configuration.
+    pub fn config(&self) -> &Config {
+        self.machine.config()
+    }
+
+    /// The endpoint actually bound last (resolves port 0 and `*`).
+    pub fn bound_endpoint(&self) -> Option<String> {
+        self.socket.last_endpoint()
+    }
+
+    /// Blocks for the next frame. `return_data`, when given, answers this
+    /// and every later frame until replaced (`None` keeps the previous data,
+    /// as in vidgear). Returns `Ok(None)` once the server has terminated.
+    /// [`Error::BadMessage`] reports one malformed message (already answered
+    /// with a rejection); the next call goes on receiving.
+    pub fn recv(&mut self, return_data: Option<ReturnData>) -> Result<Option<Received>, Error> {
+        if let Some(data) = return_data {
+            self.machine.set_return_data(data);
+        }
+        loop {
+            while let Some(event) = self.machine.poll_event() {
+                match event {
+                    ClientEvent::Frame { seq, port, message, payload } => {
+                        // Answer before handing the frame over.
+                        self.flush()?;
+                        return Ok(Some(Received { seq, port, message, payload }));
+                    }
+                    ClientEvent::Rejected { error } => {
+                        self.flush()?;
+                        return Err(Error::BadMessage(error));
+                    }
+                    ClientEvent::ServerTerminated { port } => {
+                        tracing::info!(port = %port.to_python_json(), "a server terminated");
+                    }
+                    ClientEvent::Terminated => {
+                        self.flush()?;
+                        return Ok(None);
+                    }
+                    ClientEvent::PeerSilent { retries_left } => {
+                        tracing::warn!(retries_left, "no frame from the server; rebinding");
+                    }
+                    ClientEvent::GaveUp => {
+                        let config = self.machine.config();
+                        return Err(Error::PeerGone {
+                            seq: 0,
+                            retries: config.max_retries,
+                            timeout_secs: config.request_timeout.as_secs_f64() * 3.0,
+                        });
+                    }
+                    ClientEvent::Stray { .. } => {}
+                }
+            }
+            self.flush()?;
+            match self.machine.state() {
+                ClientState::Open => {}
+                ClientState::Terminated => return Ok(None),
+                ClientState::Failed => return Err(Error::Closed),
+            }
+            let deadline = self.machine.poll_timeout();
+            match self.socket.recv_until(deadline)? {
+                Some(parts) => self.machine.handle_message(parts, Instant::now()),
+                None => self.machine.handle_timeout(Instant::now()),
+            }
+        }
+    }
+
+    fn flush(&mut self) -> Result<(), Error> {
+        while let Some(t) = self.machine.poll_transmit() {
+            match t {
+                Transmit::Send(parts) => self.socket.send(parts)?,
+                Transmit::ResetSocket => self.socket.reset()?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes the socket, giving a pending acknowledgement time to leave.
+    pub fn close(self) {}
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let _ = self.flush();
+        self.socket.set_linger(self.machine.config().request_timeout / 5);
+    }
+}

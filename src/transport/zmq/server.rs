@@ -1,0 +1,195 @@
+//! The blocking server (vidgear's `NetGear` in send mode).
+
+use std::time::Instant;
+
+use super::socket::{Role, Socket};
+use super::{endpoints, Error, Protocol};
+use crate::json::Value;
+use crate::session::{self, Config, ServerEvent, ServerState, Transmit};
+use crate::wire::{Payload, ReturnData};
+
+/// Where and how a [`Server`] connects. Defaults are vidgear's.
+///
+/// ```
+/// use netgear::transport::zmq::ServerOptions;
+/// let o = ServerOptions::default();
+/// assert_eq!((o.address.as_str(), o.ports.as_slice()), ("localhost", &["5555".to_string()][..]));
+/// ```
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Host (tcp) or path prefix (ipc) of the client(s).
+    pub address: String,
+    /// One port, or the clients' ports in multi-client mode. In multi-server
+    /// mode, the single port is also announced in every header.
+    pub ports: Vec<String>,
+    /// `tcp` or `ipc`.
+    pub protocol: Protocol,
+    /// The session rules.
+    pub config: Config,
+}
+
+impl Default for ServerOptions {
+    fn default() -> ServerOptions {
+        ServerOptions {
+            address: "localhost".into(),
+            ports: vec!["5555".into()],
+            protocol: Protocol::Tcp,
+            config: Config::default(),
+        }
+    }
+}
+
+/// What became of one frame handed to [`Server::send`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sent {
+    /// The frame's sequence number (0, 1, 2, ...).
+    pub seq: u64,
+    /// The answering client's port (multi-client mode).
+    pub port: Option<Value>,
+    /// The return data (bidirectional and multi-client modes), else `None`.
+    pub reply: Option<ReturnData>,
+}
+
+/// A NetGear server over libzmq: it connects, sends frames, and (on patterns
+/// 0 and 1) waits for each answer.
+///
+/// ```no_run
+/// use netgear::transport::zmq::{Client, ClientOptions, Server, ServerOptions};
+/// use netgear::{json::Value, session::Config, Dtype, Frame};
+/// let config = Config { bidirectional: true, ..Config::default() };
+/// let mut server = Server::new(ServerOptions { config, ..ServerOptions::default() })?;
+/// let frame = Frame::new(Dtype::Uint8, vec![480, 640, 3], vec![0u8; 480 * 640 * 3])?;
+/// let sent = server.send(frame, Value::from("Hello, I am a Server."))?;
+/// println!("client said {:?}", sent.reply);
+/// server.close()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Server {
+    machine: session::Server,
+    socket: Socket,
+    closed: bool,
+}
+
+impl Server {
+    /// Validates the configuration and connects.
+    pub fn new(options: ServerOptions) -> Result<Server, Error> {
+        let ServerOptions { address, ports, protocol, mut config } = options;
+        if ports.is_empty() {
+            return Err(Error::Options("no port given".into()));
+        }
+        if ports.len() > 1 && !config.multiclient {
+            return Err(Error::Options("several ports need multi-client mode".into()));
+        }
+        if config.multiserver && config.port.is_none() {
+            config.port = Some(Value::String(ports[0].clone()));
+        }
+        let machine = session::Server::new(config)?;
+        let socket = Socket::open(Role::Server, machine.config(), endpoints(protocol, &address, &ports))?;
+        Ok(Server { machine, socket, closed: false })
+    }
+
+    /// The session configuration.
+    pub fn config(&self) -> &Config {
+        self.machine.config()
+    }
+
+    /// Sends `payload` with `message` and, on patterns 0 and 1, waits for
+    /// the answer, resetting the socket and resending on silence as the
+    /// retry budget allows. Errors: [`Error::PeerGone`] when the budget is
+    /// spent (the frame is lost), [`Error::Rejected`] / [`Error::BadReply`]
+    /// for an answer that is not return data (the session goes on).
+    pub fn send(&mut self, payload: impl Into<Payload>, message: impl Into<Value>) -> Result<Sent, Error> {
+        // After a failure or close, every send is refused the same way.
+        self.machine.send_frame(payload, message.into(), Instant::now()).map_err(|_| Error::Closed)?;
+        loop {
+            self.flush()?;
+            while let Some(event) = self.machine.poll_event() {
+                match event {
+                    ServerEvent::Reply { seq, port, data } => return Ok(Sent { seq, port, reply: Some(data) }),
+                    ServerEvent::Delivered { seq } | ServerEvent::Published { seq } => {
+                        return Ok(Sent { seq, port: None, reply: None })
+                    }
+                    ServerEvent::Rejected { seq, reason } => return Err(Error::Rejected { seq, reason }),
+                    ServerEvent::BadReply { seq, error } => return Err(Error::BadReply { seq, error }),
+                    ServerEvent::PeerSilent { seq, retries_left } => {
+                        tracing::warn!(seq, retries_left, "no answer from the client; reconnecting and resending");
+                    }
+                    ServerEvent::GaveUp { seq } => return Err(self.gone(seq)),
+                    ServerEvent::Stray { parts } => tracing::debug!(parts, "ignored a stray message"),
+                    ServerEvent::Abandoned { .. } | ServerEvent::Closed { .. } => return Err(Error::Closed),
+                }
+            }
+            self.wait_once()?;
+        }
+    }
+
+    fn gone(&self, seq: u64) -> Error {
+        let config = self.machine.config();
+        Error::PeerGone { seq, retries: config.max_retries, timeout_secs: config.request_timeout.as_secs_f64() }
+    }
+
+    /// Carries out what the machine wants sent or reset.
+    fn flush(&mut self) -> Result<(), Error> {
+        while let Some(t) = self.machine.poll_transmit() {
+            match t {
+                Transmit::Send(parts) => self.socket.send(parts)?,
+                Transmit::ResetSocket => self.socket.reset()?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Blocks until a message arrives or the machine's deadline passes.
+    fn wait_once(&mut self) -> Result<(), Error> {
+        let deadline = self.machine.poll_timeout();
+        match self.socket.recv_until(deadline)? {
+            Some(parts) => self.machine.handle_message(parts, Instant::now()),
+            None => self.machine.handle_timeout(Instant::now()),
+        }
+        Ok(())
+    }
+
+    /// Terminates the session: sends the termination message and, on
+    /// pattern 1, waits up to a fifth of the request timeout for the
+    /// acknowledgement. Returns whether the client acknowledged.
+    pub fn close(mut self) -> Result<bool, Error> {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> Result<bool, Error> {
+        if self.closed {
+            return Ok(false);
+        }
+        self.closed = true;
+        // Give the termination message time to leave before the socket goes.
+        self.socket.set_linger(self.machine.config().request_timeout / 5);
+        self.machine.close(Instant::now());
+        loop {
+            self.flush()?;
+            while let Some(event) = self.machine.poll_event() {
+                match event {
+                    ServerEvent::Closed { acknowledged } => return Ok(acknowledged),
+                    ServerEvent::Abandoned { seq } => tracing::warn!(seq, "frame abandoned by close"),
+                    other => tracing::debug!(?other, "event while closing"),
+                }
+            }
+            if matches!(self.machine.state(), ServerState::Closed | ServerState::Failed) {
+                return Ok(false);
+            }
+            self.wait_once()?;
+        }
+    }
+
+    /// The endpoints this server connects to.
+    pub fn endpoints(&self) -> &[String] {
+        self.socket.endpoints()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Err(e) = self.shutdown() {
+            tracing::warn!(error = %e, "termination handshake failed on drop");
+        }
+    }
+}

@@ -1,0 +1,390 @@
+//! Running cells: processes, output capture, checks.
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use netgear::json::{parse, Value};
+
+use super::cases::{Case, Cell, Datum, Impl, Kind, Return};
+use super::check::{parse_shape, same, show, synthetic_sha256};
+use super::ConformArgs;
+
+/// Everything a cell needs to start processes.
+pub struct Env {
+    netgear: PathBuf,
+    python: Option<PathBuf>,
+    peer: PathBuf,
+    out: PathBuf,
+    frames: u64,
+}
+
+impl Env {
+    pub fn new(args: &ConformArgs, python: Option<PathBuf>) -> Env {
+        Env {
+            netgear: std::env::current_exe().expect("own executable"),
+            python,
+            peer: args.repo.join("conformance/python/peer.py"),
+            out: args.out.clone(),
+            frames: args.frames,
+        }
+    }
+
+    fn command(&self, who: Impl, role: &str) -> Command {
+        match who {
+            Impl::Rust => {
+                let mut c = Command::new(&self.netgear);
+                c.arg(role);
+                c
+            }
+            Impl::Python => {
+                let mut c = Command::new(self.python.as_ref().expect("venv provisioned for python cells"));
+                c.arg(&self.peer).arg(role);
+                c
+            }
+        }
+    }
+}
+
+/// The outcome of one cell.
+#[derive(Debug)]
+pub struct CellResult {
+    pub id: String,
+    pub failures: Vec<String>,
+    pub notes: Vec<String>,
+    pub fps: Option<f64>,
+    pub seconds: f64,
+}
+
+impl CellResult {
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// Runs `cells` on `jobs` threads; results come back in matrix order.
+pub fn run_all(env: &Env, cells: Vec<Cell>, jobs: usize) -> Vec<CellResult> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<CellResult>>> = Mutex::new((0..cells.len()).map(|_| None).collect());
+    thread::scope(|s| {
+        for _ in 0..jobs.min(cells.len()) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(cell) = cells.get(i) else { break };
+                let result = run_cell(env, cell);
+                eprintln!("conform: {:52} {}", result.id, if result.passed() { "pass" } else { "FAIL" });
+                results.lock().expect("results lock")[i] = Some(result);
+            });
+        }
+    });
+    results.into_inner().expect("results lock").into_iter().map(|r| r.expect("every cell ran")).collect()
+}
+
+fn run_cell(env: &Env, cell: &Cell) -> CellResult {
+    let started = Instant::now();
+    let mut result = CellResult { id: cell.id(), failures: Vec::new(), notes: Vec::new(), fps: None, seconds: 0.0 };
+    match &cell.kind {
+        Kind::Stream { sender, receiver, pattern, case } => {
+            if let Err(e) = stream(env, &mut result, *sender, *receiver, *pattern, case) {
+                result.failures.push(e);
+            }
+        }
+        Kind::Refusal { who, role } => {
+            if let Err(e) = refusal(env, *who, role) {
+                result.failures.push(e);
+            }
+        }
+    }
+    result.seconds = (started.elapsed().as_secs_f64() * 100.0).round() / 100.0;
+    result
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+/// A child whose stdout lines are timestamped as they arrive.
+struct Running {
+    child: Child,
+    lines: thread::JoinHandle<Vec<(Instant, String)>>,
+    stderr: thread::JoinHandle<String>,
+}
+
+fn start(mut cmd: Command) -> Result<Running, String> {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut stderr = child.stderr.take().expect("piped stderr");
+    let lines = thread::spawn(move || {
+        BufReader::new(stdout).lines().map_while(Result::ok).map(|l| (Instant::now(), l)).collect()
+    });
+    let stderr = thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    Ok(Running { child, lines, stderr })
+}
+
+struct Finished {
+    code: Option<i32>,
+    lines: Vec<(Instant, String)>,
+    stderr: String,
+}
+
+fn finish(mut r: Running, limit: Duration) -> Finished {
+    let give_up = Instant::now() + limit;
+    let mut timed_out = false;
+    loop {
+        match r.child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if Instant::now() < give_up => thread::sleep(Duration::from_millis(20)),
+            _ => {
+                timed_out = true;
+                let _ = r.child.kill();
+                break;
+            }
+        }
+    }
+    let status = r.child.wait().ok();
+    let lines = r.lines.join().unwrap_or_default();
+    let mut stderr = r.stderr.join().unwrap_or_default();
+    if timed_out {
+        stderr.push_str(&format!("\n[conform: killed after {} s]", limit.as_secs()));
+    }
+    Finished { code: if timed_out { None } else { status.and_then(|s| s.code()) }, lines, stderr }
+}
+
+fn wait_bound(port: u16, ipc: Option<&Path>, limit: Duration) -> bool {
+    let give_up = Instant::now() + limit;
+    while Instant::now() < give_up {
+        let ready = match ipc {
+            Some(path) => path.exists(),
+            None => TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        };
+        if ready {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(25));
+    }
+    false
+}
+
+/// Passes `datum` to `who` as `flag` (JSON text, a file for large values,
+/// or the Python literal where the Python side has one).
+fn datum_args(cmd: &mut Command, who: Impl, flag: &str, datum: &Datum, scratch: &Path) -> Result<(), String> {
+    if let (Impl::Python, Some(literal)) = (who, datum.python) {
+        cmd.arg(format!("{flag}-python")).arg(literal);
+    } else if datum.json.len() > 64 * 1024 {
+        let path = scratch.join(format!("{}.json", flag.trim_start_matches('-')));
+        std::fs::write(&path, &datum.json).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        cmd.arg(flag).arg(format!("@{}", path.display()));
+    } else {
+        cmd.arg(flag).arg(&datum.json);
+    }
+    Ok(())
+}
+
+fn expected(text: &str) -> Value {
+    parse(text.as_bytes()).unwrap_or_else(|e| panic!("matrix JSON {text:?} is invalid: {e}"))
+}
+
+fn stream(env: &Env, result: &mut CellResult, sender: Impl, receiver: Impl, pattern: u8, case: &Case) -> Result<(), String> {
+    let scratch = tempdir_in(&env.out)?;
+    let port = free_port();
+    let ipc_path = case.ipc.then(|| scratch.join("sock"));
+    let frames = env.frames;
+    let common = |cmd: &mut Command| {
+        cmd.args(["--port", &port.to_string(), "--pattern", &pattern.to_string(), "--json"]);
+        if case.bidirectional {
+            cmd.arg("--bidirectional");
+        }
+        if let Some(path) = &ipc_path {
+            cmd.args(["--protocol", "ipc", "--address"]).arg(path);
+        }
+    };
+    let mut rx = env.command(receiver, "receive");
+    common(&mut rx);
+    match &case.ret {
+        Return::Nothing => {}
+        Return::Data(d) => datum_args(&mut rx, receiver, "--return", d, &scratch)?,
+        Return::Frame { shape, dtype } => {
+            rx.args(["--return-frame", shape, "--return-dtype", dtype]);
+        }
+    }
+    let mut tx = env.command(sender, "send");
+    common(&mut tx);
+    tx.args(["--frames", &frames.to_string(), "--shape", case.shape, "--dtype", case.dtype]);
+    if let Some(m) = &case.message {
+        datum_args(&mut tx, sender, "--message", m, &scratch)?;
+    }
+
+    let rx_run = start(rx)?;
+    // vidgear joins address and port with ':' for ipc as well.
+    let ipc_file = ipc_path.as_ref().map(|p| PathBuf::from(format!("{}:{port}", p.display())));
+    if !wait_bound(port, ipc_file.as_deref(), Duration::from_secs(30)) {
+        let rx_done = finish(rx_run, Duration::from_secs(1));
+        return Err(format!("receiver never bound: {}", tail(&rx_done.stderr)));
+    }
+    let tx_done = finish(start(tx)?, Duration::from_secs(120));
+    let rx_done = finish(rx_run, Duration::from_secs(30));
+    let _ = std::fs::remove_dir_all(&scratch);
+
+    let failures = &mut result.failures;
+    if tx_done.code != Some(0) {
+        failures.push(format!("sender exit {:?}: {}", tx_done.code, tail(&tx_done.stderr)));
+    }
+    if rx_done.code != Some(0) {
+        failures.push(format!("receiver exit {:?} (termination not seen?): {}", rx_done.code, tail(&rx_done.stderr)));
+    }
+
+    // The receiving end: message, shape, dtype and hash of every frame.
+    let shape = parse_shape(case.shape);
+    let shape_value = Value::from(shape.clone());
+    let mut want_message = case.message.as_ref().map_or(Value::Null, |m| expected(m.expected_json()));
+    if !case.bidirectional {
+        want_message = Value::Null;
+    }
+    if receiver == Impl::Python && !want_message.is_truthy() && !want_message.is_null() {
+        result.notes.push("vidgear delivers a falsy message as None (spec/07 §1)".into());
+        want_message = Value::Null;
+    }
+    check_lines(failures, "receiver", &rx_done.lines, frames, |k, line| {
+        let mut problems = Vec::new();
+        let got = line.get("message").cloned().unwrap_or(Value::Null);
+        if !same(&got, &want_message) {
+            problems.push(format!("message {} != {}", show(&got), show(&want_message)));
+        }
+        if line.get("shape") != Some(&shape_value) {
+            problems.push(format!("shape {:?}", line.get("shape").map(show)));
+        }
+        if line.get("dtype").and_then(Value::as_str) != Some(case.dtype) {
+            problems.push(format!("dtype {:?}", line.get("dtype").map(show)));
+        }
+        let want_sha = synthetic_sha256(k, &shape, case.dtype);
+        if line.get("sha256").and_then(Value::as_str) != Some(want_sha.as_str()) {
+            problems.push(format!("frame {k} pixels differ (sha256)"));
+        }
+        problems
+    });
+
+    // The sending end: the reply to every frame.
+    let want_reply = if !case.bidirectional {
+        Value::Null
+    } else {
+        match &case.ret {
+            Return::Nothing => Value::Null,
+            Return::Data(d) => expected(d.expected_json()),
+            Return::Frame { shape, dtype } => {
+                let s = parse_shape(shape);
+                let mut m = netgear::json::Map::new();
+                m.insert("shape", Value::from(s.clone()));
+                m.insert("dtype", *dtype);
+                m.insert("sha256", synthetic_sha256(0, &s, dtype));
+                Value::Object(m)
+            }
+        }
+    };
+    check_lines(failures, "sender", &tx_done.lines, frames, |_, line| {
+        let got = line.get("reply").cloned().unwrap_or(Value::Null);
+        if same(&got, &want_reply) {
+            Vec::new()
+        } else {
+            vec![format!("reply {} != {}", show(&got), show(&want_reply))]
+        }
+    });
+    if tx_done.lines.len() >= 2 {
+        let first = tx_done.lines[0].0;
+        let last = tx_done.lines[tx_done.lines.len() - 1].0;
+        let secs = last.duration_since(first).as_secs_f64();
+        if secs > 0.0 {
+            result.fps = Some((tx_done.lines.len() - 1) as f64 / secs);
+        }
+    }
+    if !result.failures.is_empty() {
+        save_logs(&env.out, &result.id, &tx_done, &rx_done);
+    }
+    Ok(())
+}
+
+/// Checks that `lines` are exactly `frames` JSON objects with `seq` 0, 1, ...
+fn check_lines(
+    failures: &mut Vec<String>,
+    who: &str,
+    lines: &[(Instant, String)],
+    frames: u64,
+    mut check: impl FnMut(u64, &Value) -> Vec<String>,
+) {
+    if lines.len() as u64 != frames {
+        failures.push(format!("{who} printed {} lines, expected {frames}", lines.len()));
+    }
+    for (k, (_, text)) in lines.iter().enumerate() {
+        let k = k as u64;
+        let line = match parse(text.as_bytes()) {
+            Ok(v) => v,
+            Err(e) => {
+                failures.push(format!("{who} line {k} is not JSON: {e}"));
+                continue;
+            }
+        };
+        if line.get("seq").and_then(Value::as_i64) != Some(k as i64) {
+            failures.push(format!("{who} line {k} has seq {:?}", line.get("seq").map(show)));
+        }
+        let problems = check(k, &line);
+        if let Some(first) = problems.first() {
+            failures.push(format!("{who} line {k}: {first}"));
+            return; // one line's diagnosis is enough
+        }
+    }
+}
+
+fn refusal(env: &Env, who: Impl, role: &str) -> Result<(), String> {
+    let mut cmd = env.command(who, role);
+    cmd.args(["--bidirectional", "--pattern", "2", "--port", &free_port().to_string(), "--frames", "1"]);
+    let done = finish(start(cmd)?, Duration::from_secs(30));
+    if done.code != Some(2) {
+        return Err(format!("expected exit 2, got {:?}: {}", done.code, tail(&done.stderr)));
+    }
+    if !done.stderr.to_lowercase().contains("pattern") {
+        return Err(format!("the error does not name the pattern rule: {}", tail(&done.stderr)));
+    }
+    Ok(())
+}
+
+fn tail(text: &str) -> String {
+    let t = text.trim();
+    let start = t.char_indices().rev().nth(300).map_or(0, |(i, _)| i);
+    t[start..].replace('\n', " ⏎ ")
+}
+
+fn tempdir_in(out: &Path) -> Result<PathBuf, String> {
+    let base = out.join("scratch");
+    std::fs::create_dir_all(&base).map_err(|e| e.to_string())?;
+    for _ in 0..100 {
+        let dir = base.join(format!("{:016x}", fastrand::u64(..)));
+        if std::fs::create_dir(&dir).is_ok() {
+            return Ok(dir);
+        }
+    }
+    Err(format!("cannot create a scratch directory under {}", base.display()))
+}
+
+fn save_logs(out: &Path, id: &str, tx: &Finished, rx: &Finished) {
+    let dir = out.join("logs");
+    let _ = std::fs::create_dir_all(&dir);
+    let stem = id.replace('/', "_");
+    let lines = |f: &Finished| f.lines.iter().map(|(_, l)| l.as_str()).collect::<Vec<_>>().join("\n");
+    let _ = std::fs::write(dir.join(format!("{stem}.sender.stderr")), &tx.stderr);
+    let _ = std::fs::write(dir.join(format!("{stem}.receiver.stderr")), &rx.stderr);
+    let _ = std::fs::write(dir.join(format!("{stem}.sender.stdout")), lines(tx));
+    let _ = std::fs::write(dir.join(format!("{stem}.receiver.stdout")), lines(rx));
+}

@@ -36,8 +36,23 @@ fn examples() -> Vec<Example> {
         let text = fs::read_to_string(&file).expect("readable spec file");
         let lines: Vec<&str> = text.lines().collect();
         let mut i = 0;
+        // The fence of a non-example code block we are inside, if any:
+        // examples shown *inside* other blocks (as in README.md) are prose.
+        let mut other_fence: Option<&str> = None;
         while i < lines.len() {
-            let Some(kind) = lines[i].trim_start().strip_prefix("```example ") else {
+            let line = lines[i].trim_start();
+            if let Some(fence) = other_fence {
+                if line.starts_with(fence) && line.trim_start_matches('`').trim().is_empty() {
+                    other_fence = None;
+                }
+                i += 1;
+                continue;
+            }
+            let Some(kind) = line.strip_prefix("```example ") else {
+                if line.starts_with("```") {
+                    let ticks = line.len() - line.trim_start_matches('`').len();
+                    other_fence = Some(&lines[i].trim_start()[..ticks]);
+                }
                 i += 1;
                 continue;
             };

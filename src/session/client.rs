@@ -198,7 +198,11 @@ impl Client {
             }
             Err(error) => {
                 if replies {
-                    let reason = format!("{}: {}", error.code(), error);
+                    // spec/02 §2.4.5: the text is ASCII (and has no newline).
+                    let reason: String = format!("{}: {}", error.code(), error)
+                        .chars()
+                        .map(|c| if c == ' ' || c.is_ascii_graphic() { c.to_string() } else { c.escape_unicode().to_string() })
+                        .collect();
                     let parts = if self.config.replies_with_data() {
                         let mut reply = Reply::new(ReturnData::Json(Value::Null));
                         reply.port = self.own_port();

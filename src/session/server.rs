@@ -123,7 +123,9 @@ pub enum SendError {
 enum State {
     Idle,
     AwaitingReply { seq: u64, parts: Parts, deadline: Instant },
-    Closing { deadline: Instant },
+    /// `remaining` more termination messages follow this one (multi-client
+    /// mode sends one per client, each after the previous was answered).
+    Closing { remaining: usize, acknowledged: bool, deadline: Instant },
     Closed,
     Failed,
 }
@@ -242,22 +244,40 @@ impl Server {
                 return;
             }
         }
-        let port = self.config.port.as_ref().filter(|_| self.config.multiserver);
-        // A multi-client server terminates every client it has heard from.
-        let copies = if self.config.multiclient { self.clients_seen.len() } else { 1 };
-        for _ in 0..copies {
-            self.transmits.push_back(Transmit::Send(encode_terminate(port)));
-        }
-        if self.config.pattern == Pattern::ReqRep && copies > 0 {
-            self.state = State::Closing { deadline: now + self.config.request_timeout / 5 };
+        // A multi-client server terminates every client it has heard from
+        // (on pattern 2 it has heard from none, and sends one anyway).
+        let copies = if self.config.multiclient { self.clients_seen.len().max(1) } else { 1 };
+        if self.config.pattern == Pattern::ReqRep {
+            self.send_terminate();
+            self.state =
+                State::Closing { remaining: copies - 1, acknowledged: true, deadline: now + self.config.request_timeout / 5 };
         } else {
+            for _ in 0..copies {
+                self.send_terminate();
+            }
             self.events.push_back(ServerEvent::Closed { acknowledged: false });
+        }
+    }
+
+    fn send_terminate(&mut self) {
+        let port = self.config.port.as_ref().filter(|_| self.config.multiserver);
+        self.transmits.push_back(Transmit::Send(encode_terminate(port)));
+    }
+
+    /// One termination was answered (or timed out): send the next or finish.
+    fn termination_step(&mut self, remaining: usize, acknowledged: bool, now: Instant) {
+        if remaining == 0 {
+            self.state = State::Closed;
+            self.events.push_back(ServerEvent::Closed { acknowledged });
+        } else {
+            self.send_terminate();
+            let deadline = now + self.config.request_timeout / 5;
+            self.state = State::Closing { remaining: remaining - 1, acknowledged, deadline };
         }
     }
 
     /// Feeds a message received from the client.
     pub fn handle_message(&mut self, parts: Parts, now: Instant) {
-        let _ = now;
         match std::mem::replace(&mut self.state, State::Idle) {
             State::AwaitingReply { seq, .. } => {
                 self.silent_periods = 0;
@@ -282,10 +302,7 @@ impl Server {
                 };
                 self.events.push_back(event);
             }
-            State::Closing { .. } => {
-                self.state = State::Closed;
-                self.events.push_back(ServerEvent::Closed { acknowledged: true });
-            }
+            State::Closing { remaining, acknowledged, .. } => self.termination_step(remaining, acknowledged, now),
             other => {
                 self.state = other;
                 self.events.push_back(ServerEvent::Stray { parts: parts.len() });
@@ -310,9 +327,9 @@ impl Server {
                     self.events.push_back(ServerEvent::PeerSilent { seq, retries_left });
                 }
             }
-            State::Closing { deadline } if now >= *deadline => {
-                self.state = State::Closed;
-                self.events.push_back(ServerEvent::Closed { acknowledged: false });
+            State::Closing { remaining, deadline, .. } if now >= *deadline => {
+                let remaining = *remaining;
+                self.termination_step(remaining, false, now);
             }
             _ => {}
         }
@@ -331,7 +348,7 @@ impl Server {
     /// When [`Server::handle_timeout`] must be called next, if ever.
     pub fn poll_timeout(&self) -> Option<Instant> {
         match &self.state {
-            State::AwaitingReply { deadline, .. } | State::Closing { deadline } => Some(*deadline),
+            State::AwaitingReply { deadline, .. } | State::Closing { deadline, .. } => Some(*deadline),
             _ => None,
         }
     }

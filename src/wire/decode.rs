@@ -97,9 +97,12 @@ fn parse_compression(v: &Value) -> Result<Option<Compression>, DecodeError> {
                 None => Err(DecodeError::BadCompression { reason: format!("{name:?} is missing") }),
             };
             let colorspace = match map.get("colorspace") {
-                Some(Value::String(s)) => s
-                    .parse::<Colorspace>()
-                    .map_err(|e| DecodeError::BadCompression { reason: e.to_string() })?,
+                // Headers carry the upper-case names exactly; the lenient
+                // FromStr is for user options, not for the wire.
+                Some(Value::String(s)) => Colorspace::ALL
+                    .into_iter()
+                    .find(|c| c.name() == s)
+                    .ok_or_else(|| DecodeError::BadCompression { reason: format!("unknown colorspace {s:?}") })?,
                 Some(other) => {
                     return Err(DecodeError::BadCompression {
                         reason: format!("\"colorspace\" must be a string, found {}", json_kind(other)),
@@ -109,9 +112,7 @@ fn parse_compression(v: &Value) -> Result<Option<Compression>, DecodeError> {
             };
             Ok(Some(Compression { fast_dct: flag("dct")?, fast_upsample: flag("ups")?, colorspace }))
         }
-        other => Err(DecodeError::BadCompression {
-            reason: format!("must be false or an object, found {}", json_kind(other)),
-        }),
+        other => Err(wrong("compression", "false or an object", other)),
     }
 }
 
@@ -133,7 +134,11 @@ fn parse_shape(field_name: &'static str, v: &Value) -> Result<Vec<usize>, Decode
                 if n.as_str().starts_with('-') && n.as_str() != "-0" {
                     Err(DecodeError::BadShape { field: field_name, reason: format!("negative dimension {n}") })
                 } else {
-                    n.as_u64()
+                    // `-0` is Python's int 0; `as_u64` would refuse its sign.
+                    n.as_str()
+                        .trim_start_matches('-')
+                        .parse::<u64>()
+                        .ok()
                         .and_then(|d| usize::try_from(d).ok())
                         .ok_or_else(|| DecodeError::BadShape { field: field_name, reason: format!("dimension {n} is too large") })
                 }

@@ -52,11 +52,15 @@ pub enum FrameError {
     },
 }
 
-/// product(shape) × itemsize, or `None` on overflow.
+/// product(shape) × itemsize, or `None` on overflow. As in numpy, a shape
+/// whose non-zero dimensions overflow is refused even when another
+/// dimension is zero.
 pub fn byte_size(dtype: Dtype, shape: &[usize]) -> Option<u64> {
-    shape
+    let nonzero = shape
         .iter()
-        .try_fold(dtype.itemsize() as u64, |acc, &d| acc.checked_mul(d as u64))
+        .filter(|&&d| d != 0)
+        .try_fold(dtype.itemsize() as u64, |acc, &d| acc.checked_mul(d as u64))?;
+    Some(if shape.contains(&0) { 0 } else { nonzero })
 }
 
 impl Frame {

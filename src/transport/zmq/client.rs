@@ -144,7 +144,7 @@ impl Client {
                         return Err(Error::PeerGone {
                             seq: 0,
                             retries: config.max_retries,
-                            timeout_secs: config.request_timeout.as_secs_f64() * 3.0,
+                            timeout_secs: (config.request_timeout * 3).as_secs_f64(),
                         });
                     }
                     ClientEvent::Stray { .. } => {}

@@ -41,6 +41,7 @@ impl Socket {
     pub(crate) fn open(role: Role, config: &Config, endpoints: Vec<String>) -> Result<Socket, Error> {
         let context = zmq::Context::new();
         let socket = Self::make(&context, role, config.pattern, &endpoints, config.limits.max_message_bytes)?;
+        Self::attach(&socket, role, &endpoints)?;
         Ok(Socket { context, socket, role, pattern: config.pattern, endpoints, max_message_bytes: config.limits.max_message_bytes })
     }
 
@@ -77,22 +78,27 @@ impl Socket {
             }
             _ => {}
         }
+        Ok(socket)
+    }
+
+    /// Connects (server) or binds (client) to every endpoint.
+    fn attach(socket: &zmq::Socket, role: Role, endpoints: &[String]) -> Result<(), Error> {
         for endpoint in endpoints {
             match role {
                 Role::Server => socket.connect(endpoint).map_err(zmq_err("connect", endpoint))?,
-                Role::Client => bind_with_patience(&socket, endpoint)?,
+                Role::Client => bind_with_patience(socket, endpoint)?,
             }
         }
-        Ok(socket)
+        Ok(())
     }
 
     /// The Lazy Pirate reset: drop the socket, make a fresh one.
     pub(crate) fn reset(&mut self) -> Result<(), Error> {
         let fresh = Self::make(&self.context, self.role, self.pattern, &self.endpoints, self.max_message_bytes)?;
-        // Dropping the old socket (linger 0) releases its endpoints first.
-        let old = std::mem::replace(&mut self.socket, fresh);
-        drop(old);
-        Ok(())
+        // Close the old socket (linger 0) before the fresh one binds: a
+        // client's address must be released before it can be bound again.
+        drop(std::mem::replace(&mut self.socket, fresh));
+        Self::attach(&self.socket, self.role, &self.endpoints)
     }
 
     pub(crate) fn endpoints(&self) -> &[String] {

@@ -1,0 +1,184 @@
+//! Flags shared by `send` and `receive`, and the parsers of argument values
+//! (JSON with `@PATH`, shapes, durations).
+
+use std::time::Duration;
+
+use clap::Args;
+use netgear::json::{self, Value};
+use netgear::session::{Config, Pattern};
+use netgear::transport::zmq::Protocol;
+
+/// Connection flags common to both ends.
+#[derive(Args, Debug, Clone)]
+pub struct ConnArgs {
+    /// Address: the receiver's host for `send` (default localhost), the
+    /// interface to bind for `receive` (default *); with `--protocol ipc`,
+    /// the socket path prefix (the file is named ADDRESS:PORT)
+    #[arg(long, value_name = "ADDR")]
+    pub address: Option<String>,
+
+    /// Port; a comma-separated list in the multi modes (the receivers' ports
+    /// for `send --multiclient`, the senders' ports for `receive --multiserver`)
+    #[arg(long, value_name = "PORT[,PORT...]", default_value = "5555", value_parser = parse_ports)]
+    pub port: Ports,
+
+    /// Transport protocol
+    #[arg(long, value_name = "PROTO", default_value = "tcp", value_parser = ["tcp", "ipc"])]
+    pub protocol: String,
+
+    /// Messaging pattern: 0 = PAIR, 1 = REQ/REP, 2 = PUB/SUB
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub pattern: u8,
+
+    /// Bidirectional mode: the receiver answers every frame with return data
+    /// (needs pattern 0 or 1)
+    #[arg(long)]
+    pub bidirectional: bool,
+
+    /// Multi-server mode: many senders, one receiver (pattern 1 or 2)
+    #[arg(long, conflicts_with = "multiclient")]
+    pub multiserver: bool,
+
+    /// Multi-client mode: one sender, many receivers (pattern 1 or 2)
+    #[arg(long)]
+    pub multiclient: bool,
+
+    /// Silent periods tolerated before the peer is declared gone
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub max_retries: u32,
+
+    /// How long the sender waits for an answer before reconnecting and
+    /// resending (the receiver waits three times as long for a frame), in
+    /// seconds (fractions allowed)
+    #[arg(long, value_name = "SECS", default_value = "4", value_parser = parse_secs)]
+    pub request_timeout: Duration,
+
+    /// Stop after N frames (default: until Ctrl-C; a receiver also stops
+    /// when the sender terminates)
+    #[arg(long, value_name = "N")]
+    pub frames: Option<u64>,
+
+    /// Print one JSON object per frame on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A comma-separated port list.
+#[derive(Debug, Clone)]
+pub struct Ports(pub Vec<String>);
+
+impl ConnArgs {
+    /// The session configuration these flags describe (not yet validated).
+    pub fn config(&self) -> Config {
+        Config {
+            pattern: Pattern::from_number(self.pattern).expect("clap checks the range"),
+            bidirectional: self.bidirectional,
+            multiserver: self.multiserver,
+            multiclient: self.multiclient,
+            max_retries: self.max_retries,
+            request_timeout: self.request_timeout,
+            ..Config::default()
+        }
+    }
+
+    /// The protocol (clap restricts the names).
+    pub fn protocol(&self) -> Protocol {
+        self.protocol.parse().expect("clap checks the name")
+    }
+}
+
+fn parse_ports(s: &str) -> Result<Ports, String> {
+    let ports: Vec<String> = s.split(',').map(|p| p.trim().to_owned()).collect();
+    if ports.iter().any(String::is_empty) {
+        return Err("empty port in the list".into());
+    }
+    Ok(Ports(ports))
+}
+
+/// Non-negative seconds, fractions allowed (`0.3`, `4`).
+pub fn parse_secs(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    Duration::try_from_secs_f64(secs)
+        .map_err(|_| format!("{s:?} is not a usable number of seconds"))
+}
+
+/// A JSON value, or `@PATH` to read the JSON text from a file (one trailing
+/// newline is ignored). Python's dialect: `NaN`, `Infinity` and big integers
+/// are accepted and kept exactly.
+pub fn parse_json_arg(s: &str) -> Result<Value, String> {
+    let owned;
+    let text = match s.strip_prefix('@') {
+        Some(path) => {
+            owned = std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+            let mut t = owned.as_slice();
+            if let Some(rest) = t.strip_suffix(b"\n") {
+                t = rest.strip_suffix(b"\r").unwrap_or(rest);
+            }
+            t
+        }
+        None => s.as_bytes(),
+    };
+    json::parse(text).map_err(|e| format!("invalid JSON: {e}"))
+}
+
+/// A frame shape (a newtype so clap takes it as one value).
+#[derive(Debug, Clone)]
+pub struct Shape(pub Vec<usize>);
+
+/// A shape `H,W[,C]`: one or more comma-separated dimensions, each at least 1.
+pub fn parse_shape(s: &str) -> Result<Shape, String> {
+    let dims = s
+        .split(',')
+        .map(|d| match d.trim().parse::<usize>() {
+            Ok(0) => Err(format!("dimension {d:?} must be at least 1")),
+            Ok(n) => Ok(n),
+            Err(_) => Err(format!(
+                "{d:?} is not a dimension (expected H,W[,C], e.g. 480,640,3)"
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if dims.len() > netgear::wire::MAX_DIMS {
+        return Err(format!(
+            "{} dimensions, more than numpy's {}",
+            dims.len(),
+            netgear::wire::MAX_DIMS
+        ));
+    }
+    Ok(Shape(dims))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes() {
+        assert_eq!(parse_shape("480,640,3").unwrap().0, [480, 640, 3]);
+        assert_eq!(parse_shape("7").unwrap().0, [7]);
+        assert_eq!(parse_shape("1, 1").unwrap().0, [1, 1]);
+        assert!(parse_shape("").is_err());
+        assert!(parse_shape("4,0").is_err());
+        assert!(parse_shape("4,x").is_err());
+    }
+
+    #[test]
+    fn seconds() {
+        assert_eq!(parse_secs("0.3").unwrap(), Duration::from_millis(300));
+        assert_eq!(parse_secs("4").unwrap(), Duration::from_secs(4));
+        assert!(parse_secs("-1").is_err());
+        assert!(parse_secs("NaN").is_err());
+    }
+
+    #[test]
+    fn json_keeps_python_values() {
+        let v = parse_json_arg(r#"{"x": NaN, "n": 1267650600228229401496703205376}"#).unwrap();
+        assert_eq!(
+            v.to_python_json(),
+            r#"{"x": NaN, "n": 1267650600228229401496703205376}"#
+        );
+        assert!(parse_json_arg("{").is_err());
+    }
+}

@@ -43,5 +43,4 @@ pub mod session;
 pub mod transport;
 pub mod wire;
 
-
 pub use wire::{Dtype, Frame, Payload, ReturnData};

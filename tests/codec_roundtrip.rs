@@ -6,11 +6,14 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use netgear::json::{parse, to_python_json, Map, Number, Value};
-use netgear::session::{Client, ClientEvent, ClientState, Config, Pattern, SendError, Server, ServerEvent, ServerState, Transmit};
+use netgear::session::{
+    Client, ClientEvent, ClientState, Config, Pattern, SendError, Server, ServerEvent, ServerState,
+    Transmit,
+};
 use netgear::wire::{
-    confirmation_text, decode_client_message, decode_server_message, encode_frame_message, encode_reply,
-    encode_terminate, ClientMessage, Colorspace, Compression, FrameMessage, Limits, Parts, Payload, Reply, ReplyKind,
-    ReturnData, ServerMessage,
+    confirmation_text, decode_client_message, decode_server_message, encode_frame_message,
+    encode_reply, encode_terminate, ClientMessage, Colorspace, Compression, FrameMessage, Limits,
+    Parts, Payload, Reply, ReplyKind, ReturnData, ServerMessage,
 };
 use netgear::{Dtype, Frame};
 use proptest::prelude::*;
@@ -79,7 +82,10 @@ fn arb_value() -> impl Strategy<Value = Value> {
             proptest::collection::vec((arb_string(), inner), 0..6).prop_map(|members| {
                 // Keys made unique: a later duplicate is simply dropped.
                 let mut seen = HashSet::new();
-                let map: Map = members.into_iter().filter(|(k, _)| seen.insert(k.clone())).collect();
+                let map: Map = members
+                    .into_iter()
+                    .filter(|(k, _)| seen.insert(k.clone()))
+                    .collect();
                 Value::Object(map)
             }),
         ]
@@ -99,8 +105,16 @@ fn arb_frame() -> impl Strategy<Value = Frame> {
 }
 
 fn arb_compression() -> impl Strategy<Value = Compression> {
-    (any::<bool>(), any::<bool>(), select(Colorspace::ALL.to_vec()))
-        .prop_map(|(fast_dct, fast_upsample, colorspace)| Compression { fast_dct, fast_upsample, colorspace })
+    (
+        any::<bool>(),
+        any::<bool>(),
+        select(Colorspace::ALL.to_vec()),
+    )
+        .prop_map(|(fast_dct, fast_upsample, colorspace)| Compression {
+            fast_dct,
+            fast_upsample,
+            colorspace,
+        })
 }
 
 fn arb_payload() -> impl Strategy<Value = Payload> {
@@ -120,29 +134,49 @@ fn arb_port() -> impl Strategy<Value = Option<Value>> {
 }
 
 fn arb_pattern_text() -> impl Strategy<Value = String> {
-    prop_oneof![select(vec!["0".to_owned(), "1".to_owned(), "2".to_owned()]), arb_string()]
+    prop_oneof![
+        select(vec!["0".to_owned(), "1".to_owned(), "2".to_owned()]),
+        arb_string()
+    ]
 }
 
 fn arb_frame_message() -> impl Strategy<Value = FrameMessage> {
-    (arb_port(), arb_value(), arb_pattern_text(), arb_payload())
-        .prop_map(|(port, message, pattern, payload)| FrameMessage { port, message, pattern, payload })
+    (arb_port(), arb_value(), arb_pattern_text(), arb_payload()).prop_map(
+        |(port, message, pattern, payload)| FrameMessage {
+            port,
+            message,
+            pattern,
+            payload,
+        },
+    )
 }
 
 fn arb_return_data() -> impl Strategy<Value = ReturnData> {
-    prop_oneof![arb_value().prop_map(ReturnData::Json), arb_payload().prop_map(ReturnData::Frame)]
+    prop_oneof![
+        arb_value().prop_map(ReturnData::Json),
+        arb_payload().prop_map(ReturnData::Frame)
+    ]
 }
 
 fn arb_reply() -> impl Strategy<Value = Reply> {
-    (arb_return_data(), arb_port(), proptest::option::of(arb_string())).prop_map(|(data, port, error)| {
-        let mut reply = Reply::new(data);
-        reply.port = port;
-        reply.error = error;
-        reply
-    })
+    (
+        arb_return_data(),
+        arb_port(),
+        proptest::option::of(arb_string()),
+    )
+        .prop_map(|(data, port, error)| {
+            let mut reply = Reply::new(data);
+            reply.port = port;
+            reply.error = error;
+            reply
+        })
 }
 
 fn arb_parts() -> impl Strategy<Value = Vec<Bytes>> {
-    proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..48).prop_map(Bytes::from), 0..4)
+    proptest::collection::vec(
+        proptest::collection::vec(any::<u8>(), 0..48).prop_map(Bytes::from),
+        0..4,
+    )
 }
 
 /// A byte-level mutation of a valid text.
@@ -164,8 +198,21 @@ fn arb_mutation() -> impl Strategy<Value = Mutation> {
         (
             any::<usize>(),
             select(vec![
-                &b"-1"[..], b"1e400", b"99999999999999999999999", b"\"", b"\\ud800", b"[", b"{", b"}", b"NaN",
-                b"true", b"null", b",", b"\"dtype\": \"object\"", b"\xff", b"\xc3",
+                &b"-1"[..],
+                b"1e400",
+                b"99999999999999999999999",
+                b"\"",
+                b"\\ud800",
+                b"[",
+                b"{",
+                b"}",
+                b"NaN",
+                b"true",
+                b"null",
+                b",",
+                b"\"dtype\": \"object\"",
+                b"\xff",
+                b"\xc3",
             ])
         )
             .prop_map(|(i, s)| Mutation::Splice(i, s)),
@@ -317,7 +364,11 @@ fn python_repr_oracle(x: f64) -> String {
         };
         format!("{sign}{body}")
     } else {
-        format!("{sign}{mantissa}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
+        format!(
+            "{sign}{mantissa}e{}{:02}",
+            if exp < 0 { '-' } else { '+' },
+            exp.abs()
+        )
     }
 }
 
@@ -510,20 +561,23 @@ proptest! {
 const TIMEOUT: Duration = Duration::from_millis(100);
 
 fn arb_config() -> impl Strategy<Value = Config> {
-    (0u8..3, any::<bool>(), 0u8..3, 0u32..4).prop_filter_map("valid config", |(pattern, bidirectional, multi, max_retries)| {
-        let pattern = Pattern::from_number(pattern).unwrap();
-        let config = Config {
-            pattern,
-            bidirectional,
-            multiserver: multi == 1,
-            multiclient: multi == 2,
-            max_retries,
-            request_timeout: TIMEOUT,
-            port: (multi != 0).then(|| Value::from("5577")),
-            ..Config::default()
-        };
-        config.validate().is_ok().then_some(config)
-    })
+    (0u8..3, any::<bool>(), 0u8..3, 0u32..4).prop_filter_map(
+        "valid config",
+        |(pattern, bidirectional, multi, max_retries)| {
+            let pattern = Pattern::from_number(pattern).unwrap();
+            let config = Config {
+                pattern,
+                bidirectional,
+                multiserver: multi == 1,
+                multiclient: multi == 2,
+                max_retries,
+                request_timeout: TIMEOUT,
+                port: (multi != 0).then(|| Value::from("5577")),
+                ..Config::default()
+            };
+            config.validate().is_ok().then_some(config)
+        },
+    )
 }
 
 #[derive(Debug, Clone)]
@@ -578,8 +632,14 @@ struct Ledger {
 
 impl Ledger {
     fn settle(&mut self, seq: u64, what: &ServerEvent) -> Result<(), TestCaseError> {
-        prop_assert!(self.handed.contains(&seq), "{what:?} for a seq never handed out");
-        prop_assert!(self.finished.insert(seq), "second final event for seq {seq}: {what:?}");
+        prop_assert!(
+            self.handed.contains(&seq),
+            "{what:?} for a seq never handed out"
+        );
+        prop_assert!(
+            self.finished.insert(seq),
+            "second final event for seq {seq}: {what:?}"
+        );
         if self.in_flight == Some(seq) {
             self.in_flight = None;
         }
@@ -598,7 +658,11 @@ fn check_server_events(server: &mut Server, ledger: &mut Ledger) -> Result<(), T
             | ServerEvent::GaveUp { seq }
             | ServerEvent::Abandoned { seq } => ledger.settle(*seq, &ev)?,
             ServerEvent::PeerSilent { seq, .. } => {
-                prop_assert_eq!(ledger.in_flight, Some(*seq), "PeerSilent for a frame not in flight");
+                prop_assert_eq!(
+                    ledger.in_flight,
+                    Some(*seq),
+                    "PeerSilent for a frame not in flight"
+                );
             }
             ServerEvent::Stray { .. } | ServerEvent::Closed { .. } => {}
         }
@@ -615,7 +679,12 @@ fn check_server_invariants(server: &Server, ledger: &Ledger) -> Result<(), TestC
         server.poll_timeout(),
         state
     );
-    prop_assert_eq!(state == ServerState::AwaitingReply, ledger.in_flight.is_some(), "state {:?}", state);
+    prop_assert_eq!(
+        state == ServerState::AwaitingReply,
+        ledger.in_flight.is_some(),
+        "state {:?}",
+        state
+    );
     Ok(())
 }
 

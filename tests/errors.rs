@@ -7,13 +7,12 @@ use bytes::Bytes;
 use netgear::json::{JsonError, Value};
 use netgear::session::{Client, Config, ConfigError, Pattern, Server};
 use netgear::wire::{
-    byte_size, decode_client_message, decode_server_message, ClientMessage, DecodeError, FrameError, Limits, Payload,
-    ReplyKind, ServerMessage, MAX_DIMS,
+    byte_size, decode_client_message, decode_server_message, ClientMessage, DecodeError,
+    FrameError, Limits, Payload, ReplyKind, ServerMessage, MAX_DIMS,
 };
 use netgear::{Dtype, Frame};
 
-const FRAME_OK: &str =
-    r#"{"terminate_flag": false, "compression": false, "message": null, "pattern": "1", "dtype": "uint8", "shape": [2, 2]}"#;
+const FRAME_OK: &str = r#"{"terminate_flag": false, "compression": false, "message": null, "pattern": "1", "dtype": "uint8", "shape": [2, 2]}"#;
 
 fn parts(list: &[&[u8]]) -> Vec<Bytes> {
     list.iter().map(|p| Bytes::copy_from_slice(p)).collect()
@@ -24,7 +23,8 @@ fn server_err(list: &[&[u8]]) -> DecodeError {
 }
 
 fn reply_err(list: &[&[u8]]) -> DecodeError {
-    decode_client_message(&parts(list), ReplyKind::Reply, &Limits::default()).expect_err("must be refused")
+    decode_client_message(&parts(list), ReplyKind::Reply, &Limits::default())
+        .expect_err("must be refused")
 }
 
 /// A frame header: FRAME_OK with `key` replaced by `value`, or removed when `value` is None.
@@ -89,12 +89,20 @@ fn assert_err(err: &DecodeError, code: &str, needles: &[&str]) {
 #[test]
 fn the_valid_baselines_decode() {
     // The fixtures the error tests start from are themselves valid.
-    let ok = decode_server_message(&parts(&[FRAME_OK.as_bytes(), &[0; 4]]), &Limits::default()).unwrap();
+    let ok =
+        decode_server_message(&parts(&[FRAME_OK.as_bytes(), &[0; 4]]), &Limits::default()).unwrap();
     assert!(matches!(ok, ServerMessage::Frame(_)));
-    let ok = decode_server_message(&parts(&[header_with("message", Some("1")).as_bytes(), &[0; 4]]), &Limits::default());
+    let ok = decode_server_message(
+        &parts(&[header_with("message", Some("1")).as_bytes(), &[0; 4]]),
+        &Limits::default(),
+    );
     assert!(ok.is_ok());
     let reply = frame_reply_with("data", Some("null"));
-    let ok = decode_client_message(&parts(&[reply.as_bytes(), &[0; 4]]), ReplyKind::Reply, &Limits::default());
+    let ok = decode_client_message(
+        &parts(&[reply.as_bytes(), &[0; 4]]),
+        ReplyKind::Reply,
+        &Limits::default(),
+    );
     assert!(matches!(ok, Ok(ClientMessage::Reply(_))));
 }
 
@@ -104,7 +112,14 @@ fn the_valid_baselines_decode() {
 fn part_count_server_message() {
     let e = server_err(&[]);
     assert_err(&e, "part-count", &["1 or 2", "received 0"]);
-    assert!(matches!(e, DecodeError::PartCount { expected: "1 or 2", actual: 0, .. }));
+    assert!(matches!(
+        e,
+        DecodeError::PartCount {
+            expected: "1 or 2",
+            actual: 0,
+            ..
+        }
+    ));
     let e = server_err(&[FRAME_OK.as_bytes(), b"1234", b"x"]);
     assert_err(&e, "part-count", &["1 or 2", "received 3"]);
 }
@@ -117,7 +132,11 @@ fn part_count_frame_without_payload() {
 
 #[test]
 fn termination_with_a_trailing_part_is_still_a_termination() {
-    let m = decode_server_message(&parts(&[br#"{"terminate_flag": true}"#, b"junk"]), &Limits::default()).unwrap();
+    let m = decode_server_message(
+        &parts(&[br#"{"terminate_flag": true}"#, b"junk"]),
+        &Limits::default(),
+    )
+    .unwrap();
     assert_eq!(m, ServerMessage::Terminate { port: None });
 }
 
@@ -137,10 +156,20 @@ fn part_count_replies() {
 fn part_count_confirmation_and_ack() {
     for n in [0usize, 2, 3] {
         let list: Vec<Bytes> = (0..n).map(|_| Bytes::from_static(b"ok")).collect();
-        let e = decode_client_message(&list, ReplyKind::Confirmation, &Limits::default()).unwrap_err();
-        assert_err(&e, "part-count", &["confirmation", &format!("received {n}")]);
-        let e = decode_client_message(&list, ReplyKind::TerminateAck, &Limits::default()).unwrap_err();
-        assert_err(&e, "part-count", &["termination acknowledgement", &format!("received {n}")]);
+        let e =
+            decode_client_message(&list, ReplyKind::Confirmation, &Limits::default()).unwrap_err();
+        assert_err(
+            &e,
+            "part-count",
+            &["confirmation", &format!("received {n}")],
+        );
+        let e =
+            decode_client_message(&list, ReplyKind::TerminateAck, &Limits::default()).unwrap_err();
+        assert_err(
+            &e,
+            "part-count",
+            &["termination acknowledgement", &format!("received {n}")],
+        );
     }
 }
 
@@ -148,19 +177,37 @@ fn part_count_confirmation_and_ack() {
 
 #[test]
 fn too_large_counts_every_part() {
-    let limits = Limits { max_message_bytes: 10, ..Limits::default() };
+    let limits = Limits {
+        max_message_bytes: 10,
+        ..Limits::default()
+    };
     let p = parts(&[br#"{"terminate_flag": true}"#]);
     let e = decode_server_message(&p, &limits).unwrap_err();
     assert_err(&e, "too-large", &["24 bytes", "limit of 10"]);
-    assert_eq!(e, DecodeError::TooLarge { size: 24, limit: 10 });
+    assert_eq!(
+        e,
+        DecodeError::TooLarge {
+            size: 24,
+            limit: 10
+        }
+    );
     // 6 + 6 = 12 bytes across two parts.
     let p = parts(&[b"abcdef", b"ghijkl"]);
     let e = decode_client_message(&p, ReplyKind::Confirmation, &limits).unwrap_err();
-    assert_eq!(e, DecodeError::TooLarge { size: 12, limit: 10 });
+    assert_eq!(
+        e,
+        DecodeError::TooLarge {
+            size: 12,
+            limit: 10
+        }
+    );
     let e = decode_client_message(&p, ReplyKind::Reply, &limits).unwrap_err();
     assert_eq!(e.code(), "too-large");
     // Exactly at the limit is fine.
-    let at = Limits { max_message_bytes: 24, ..Limits::default() };
+    let at = Limits {
+        max_message_bytes: 24,
+        ..Limits::default()
+    };
     assert!(decode_server_message(&parts(&[br#"{"terminate_flag": true}"#]), &at).is_ok());
 }
 
@@ -170,19 +217,36 @@ fn too_large_counts_every_part() {
 fn invalid_utf8() {
     let e = server_err(&[b"{\"terminate_flag\": \"\xff\"}"]);
     assert_err(&e, "invalid-utf8", &["header", "UTF-8", "byte 20"]);
-    assert!(matches!(e, DecodeError::Json { source: JsonError::InvalidUtf8 { offset: 20 }, .. }));
+    assert!(matches!(
+        e,
+        DecodeError::Json {
+            source: JsonError::InvalidUtf8 { offset: 20 },
+            ..
+        }
+    ));
     let e = reply_err(&[b"\xc3"]);
     assert_err(&e, "invalid-utf8", &["reply"]);
 }
 
 #[test]
 fn invalid_json() {
-    for bad in [&b""[..], b"{", b"{\"terminate_flag\": true,}", b"{'a': 1}", b"{\"a\": nan}", b"{} {}", b"{\"a\": 01}"] {
+    for bad in [
+        &b""[..],
+        b"{",
+        b"{\"terminate_flag\": true,}",
+        b"{'a': 1}",
+        b"{\"a\": nan}",
+        b"{} {}",
+        b"{\"a\": 01}",
+    ] {
         let e = server_err(&[bad]);
         assert_err(&e, "invalid-json", &["header", "not valid JSON"]);
     }
     let e = server_err(&[b"{\"a\" 1}"]);
-    assert_eq!(e.to_string(), "the header is not valid JSON: invalid JSON at byte 5: expected ':'");
+    assert_eq!(
+        e.to_string(),
+        "the header is not valid JSON: invalid JSON at byte 5: expected ':'"
+    );
     let e = reply_err(&[b"[1 2]"]);
     assert_err(&e, "invalid-json", &["reply", "byte 3"]);
 }
@@ -199,7 +263,11 @@ fn too_deep_hundred_thousand_levels() {
     let objects = "{\"a\": ".repeat(100_000);
     let e = server_err(&[objects.as_bytes()]);
     assert_eq!(e.code(), "too-deep");
-    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
@@ -211,8 +279,22 @@ fn too_deep_honours_the_limit() {
     );
     let p = parts(&[header.as_bytes(), &[7]]);
     // The header object itself is one level, the message four more.
-    assert!(decode_server_message(&p, &Limits { max_json_depth: 5, ..Limits::default() }).is_ok());
-    let e = decode_server_message(&p, &Limits { max_json_depth: 4, ..Limits::default() }).unwrap_err();
+    assert!(decode_server_message(
+        &p,
+        &Limits {
+            max_json_depth: 5,
+            ..Limits::default()
+        }
+    )
+    .is_ok());
+    let e = decode_server_message(
+        &p,
+        &Limits {
+            max_json_depth: 4,
+            ..Limits::default()
+        },
+    )
+    .unwrap_err();
     assert_err(&e, "too-deep", &["deeper than 4"]);
 }
 
@@ -221,7 +303,11 @@ fn lone_surrogate() {
     for s in [r"\ud800", r"\udfff", r"\ud83c\u0041", r"\udc00\ud800"] {
         let header = format!(r#"{{"terminate_flag": true, "port": "{s}"}}"#);
         let e = server_err(&[header.as_bytes()]);
-        assert_err(&e, "lone-surrogate", &["header", "lone surrogate", "byte 34"]);
+        assert_err(
+            &e,
+            "lone-surrogate",
+            &["header", "lone surrogate", "byte 34"],
+        );
     }
     // A proper pair is fine.
     let ok = br#"{"terminate_flag": true, "port": "\ud83c\udfa5"}"#;
@@ -240,7 +326,13 @@ fn not_an_object() {
     ] {
         let e = server_err(&[text.as_bytes()]);
         assert_err(&e, "not-an-object", &["header", "JSON object", found]);
-        assert_eq!(e, DecodeError::NotAnObject { part: "the header", found });
+        assert_eq!(
+            e,
+            DecodeError::NotAnObject {
+                part: "the header",
+                found
+            }
+        );
         let e = reply_err(&[text.as_bytes()]);
         assert_err(&e, "not-an-object", &["reply", found]);
     }
@@ -253,24 +345,39 @@ fn missing_frame_header_fields() {
     for key in ["terminate_flag", "compression", "pattern", "dtype", "shape"] {
         let e = frame_err(key, None, &[0; 4]);
         assert_err(&e, "missing-field", &["header", &format!("{key:?}")]);
-        assert_eq!(e, DecodeError::MissingField { part: "the header", field: match key {
-            "terminate_flag" => "terminate_flag",
-            "compression" => "compression",
-            "pattern" => "pattern",
-            "dtype" => "dtype",
-            _ => "shape",
-        } });
+        assert_eq!(
+            e,
+            DecodeError::MissingField {
+                part: "the header",
+                field: match key {
+                    "terminate_flag" => "terminate_flag",
+                    "compression" => "compression",
+                    "pattern" => "pattern",
+                    "dtype" => "dtype",
+                    _ => "shape",
+                }
+            }
+        );
     }
     // `message` is optional: vidgear always writes it, but its absence is null.
-    let ok = decode_server_message(&parts(&[header_with("message", None).as_bytes(), &[0; 4]]), &Limits::default());
-    let Ok(ServerMessage::Frame(f)) = ok else { panic!("{ok:?}") };
+    let ok = decode_server_message(
+        &parts(&[header_with("message", None).as_bytes(), &[0; 4]]),
+        &Limits::default(),
+    );
+    let Ok(ServerMessage::Frame(f)) = ok else {
+        panic!("{ok:?}")
+    };
     assert_eq!(f.message, Value::Null);
 }
 
 #[test]
 fn jpeg_frames_need_no_dtype_or_shape() {
     let header = r#"{"terminate_flag": false, "compression": {"dct": true, "ups": false, "colorspace": "BGR"}, "message": null, "pattern": "1"}"#;
-    let m = decode_server_message(&parts(&[header.as_bytes(), b"\xff\xd8"]), &Limits::default()).unwrap();
+    let m = decode_server_message(
+        &parts(&[header.as_bytes(), b"\xff\xd8"]),
+        &Limits::default(),
+    )
+    .unwrap();
     let ServerMessage::Frame(f) = m else { panic!() };
     assert!(matches!(f.payload, Payload::Jpeg { .. }));
 }
@@ -281,7 +388,13 @@ fn missing_reply_fields() {
     assert_err(&e, "missing-field", &["reply", "\"return_type\""]);
     let e = reply_err(&[br#"{"return_type": "int"}"#]);
     assert_err(&e, "missing-field", &["reply", "\"data\""]);
-    assert_eq!(e, DecodeError::MissingField { part: "the reply", field: "data" });
+    assert_eq!(
+        e,
+        DecodeError::MissingField {
+            part: "the reply",
+            field: "data"
+        }
+    );
     for key in ["compression", "array_dtype", "array_shape"] {
         let header = frame_reply_with(key, None);
         let e = reply_err(&[header.as_bytes(), &[0; 4]]);
@@ -289,20 +402,41 @@ fn missing_reply_fields() {
     }
     // A frame reply's `data` is not read.
     let header = frame_reply_with("data", None);
-    assert!(decode_client_message(&parts(&[header.as_bytes(), &[0; 4]]), ReplyKind::Reply, &Limits::default()).is_ok());
+    assert!(decode_client_message(
+        &parts(&[header.as_bytes(), &[0; 4]]),
+        ReplyKind::Reply,
+        &Limits::default()
+    )
+    .is_ok());
 }
 
 // --- wrong-type -------------------------------------------------------------
 
 #[test]
 fn wrong_type_terminate_flag() {
-    for (v, found) in [("1", "a number"), ("\"true\"", "a string"), ("null", "null"), ("[]", "an array")] {
+    for (v, found) in [
+        ("1", "a number"),
+        ("\"true\"", "a string"),
+        ("null", "null"),
+        ("[]", "an array"),
+    ] {
         let e = frame_err("terminate_flag", Some(v), &[0; 4]);
-        assert_err(&e, "wrong-type", &["\"terminate_flag\"", "a boolean", found]);
+        assert_err(
+            &e,
+            "wrong-type",
+            &["\"terminate_flag\"", "a boolean", found],
+        );
     }
     // Also in a one-part message.
     let e = server_err(&[br#"{"terminate_flag": 1}"#]);
-    assert_eq!(e, DecodeError::WrongType { field: "terminate_flag", expected: "a boolean", found: "a number" });
+    assert_eq!(
+        e,
+        DecodeError::WrongType {
+            field: "terminate_flag",
+            expected: "a boolean",
+            found: "a number"
+        }
+    );
 }
 
 #[test]
@@ -322,7 +456,11 @@ fn wrong_type_reply_fields() {
     let e = reply_err(&[br#"{"return_type": "str", "data": "x", "error": 1}"#]);
     assert_err(&e, "wrong-type", &["\"error\"", "a string", "a number"]);
     let e = reply_err(&[br#"{"return_type": 5, "data": "x"}"#]);
-    assert_err(&e, "wrong-type", &["\"return_type\"", "a string", "a number"]);
+    assert_err(
+        &e,
+        "wrong-type",
+        &["\"return_type\"", "a string", "a number"],
+    );
     let header = frame_reply_with("array_dtype", Some("8"));
     let e = reply_err(&[header.as_bytes(), &[0; 4]]);
     assert_err(&e, "wrong-type", &["\"array_dtype\""]);
@@ -333,7 +471,9 @@ fn wrong_type_reply_fields() {
         &Limits::default(),
     )
     .unwrap();
-    let ClientMessage::Reply(r) = ok else { panic!() };
+    let ClientMessage::Reply(r) = ok else {
+        panic!()
+    };
     assert_eq!(r.error, None);
 }
 
@@ -341,10 +481,25 @@ fn wrong_type_reply_fields() {
 
 #[test]
 fn unknown_dtypes() {
-    for name in ["object", "str", "<U5", "complex64", "UINT8", "uint8 ", "float128", ""] {
+    for name in [
+        "object",
+        "str",
+        "<U5",
+        "complex64",
+        "UINT8",
+        "uint8 ",
+        "float128",
+        "",
+    ] {
         let e = frame_err("dtype", Some(&format!("{name:?}")), &[0; 4]);
         assert_err(&e, "unknown-dtype", &["\"dtype\"", &format!("{name:?}")]);
-        assert_eq!(e, DecodeError::UnknownDtype { field: "dtype", dtype: name.to_owned() });
+        assert_eq!(
+            e,
+            DecodeError::UnknownDtype {
+                field: "dtype",
+                dtype: name.to_owned()
+            }
+        );
     }
     let header = frame_reply_with("array_dtype", Some("\"complex128\""));
     let e = reply_err(&[header.as_bytes(), &[0; 4]]);
@@ -363,8 +518,14 @@ fn bad_shapes() {
         ("[null]", &["null", "not an integer"]),
         ("[[2], 2]", &["[2]", "not an integer"]),
         ("[NaN]", &["NaN"]),
-        ("[18446744073709551616]", &["18446744073709551616", "too large"]),
-        ("[2, 340282366920938463463374607431768211456]", &["340282366920938463463374607431768211456"]),
+        (
+            "[18446744073709551616]",
+            &["18446744073709551616", "too large"],
+        ),
+        (
+            "[2, 340282366920938463463374607431768211456]",
+            &["340282366920938463463374607431768211456"],
+        ),
     ];
     for (shape, needles) in cases {
         let e = frame_err("shape", Some(shape), &[0; 4]);
@@ -378,7 +539,9 @@ fn bad_shapes() {
     // 32 dimensions are fine.
     let dims = format!("[{}]", vec!["1"; MAX_DIMS].join(", "));
     let header = header_with("shape", Some(&dims));
-    assert!(decode_server_message(&parts(&[header.as_bytes(), &[0; 1]]), &Limits::default()).is_ok());
+    assert!(
+        decode_server_message(&parts(&[header.as_bytes(), &[0; 1]]), &Limits::default()).is_ok()
+    );
     // In a frame reply the field is `array_shape`.
     let header = frame_reply_with("array_shape", Some("[-3]"));
     let e = reply_err(&[header.as_bytes(), &[0; 4]]);
@@ -391,7 +554,9 @@ fn negative_zero_dimension_is_zero() {
     let header = header_with("shape", Some("[-0, 3]"));
     let m = decode_server_message(&parts(&[header.as_bytes(), b""]), &Limits::default()).unwrap();
     let ServerMessage::Frame(f) = m else { panic!() };
-    let Payload::Raw(frame) = f.payload else { panic!() };
+    let Payload::Raw(frame) = f.payload else {
+        panic!()
+    };
     assert_eq!(frame.shape(), &[0, 3]);
 }
 
@@ -402,8 +567,18 @@ fn size_overflow_does_not_allocate() {
     let started = Instant::now();
     let big = 1u64 << 62;
     let e = frame_err("shape", Some(&format!("[{big}, {big}]")), &[0; 4]);
-    assert_err(&e, "size-overflow", &["4611686018427387904", "uint8", "overflows"]);
-    assert!(matches!(e, DecodeError::Frame(FrameError::SizeOverflow { dtype: Dtype::Uint8, .. })));
+    assert_err(
+        &e,
+        "size-overflow",
+        &["4611686018427387904", "uint8", "overflows"],
+    );
+    assert!(matches!(
+        e,
+        DecodeError::Frame(FrameError::SizeOverflow {
+            dtype: Dtype::Uint8,
+            ..
+        })
+    ));
     // The item size alone can push it over: 2**62 float64 elements.
     let header = header_with("dtype", Some("\"float64\"")).replace("[2, 2]", &format!("[{big}]"));
     let e = server_err(&[header.as_bytes(), &[0; 4]]);
@@ -421,8 +596,16 @@ fn size_overflow_does_not_allocate() {
 fn size_mismatch_is_quick() {
     let started = Instant::now();
     let e = frame_err("shape", Some("[100000, 100000, 3]"), &[0; 10]);
-    assert!(started.elapsed() < Duration::from_millis(500), "took {:?}", started.elapsed());
-    assert_err(&e, "size-mismatch", &["30000000000 bytes", "payload has 10", "uint8"]);
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_err(
+        &e,
+        "size-mismatch",
+        &["30000000000 bytes", "payload has 10", "uint8"],
+    );
     assert_eq!(
         e,
         DecodeError::Frame(FrameError::SizeMismatch {
@@ -447,16 +630,46 @@ fn size_mismatch_is_quick() {
 #[test]
 fn bad_compression() {
     let cases: &[(&str, &[&str])] = &[
-        (r#"{"ups": false, "colorspace": "BGR"}"#, &["\"dct\"", "missing"]),
-        (r#"{"dct": true, "colorspace": "BGR"}"#, &["\"ups\"", "missing"]),
-        (r#"{"dct": true, "ups": false}"#, &["\"colorspace\"", "missing"]),
-        (r#"{"dct": 1, "ups": false, "colorspace": "BGR"}"#, &["\"dct\"", "boolean", "a number"]),
-        (r#"{"dct": true, "ups": "no", "colorspace": "BGR"}"#, &["\"ups\"", "boolean", "a string"]),
-        (r#"{"dct": true, "ups": false, "colorspace": 3}"#, &["\"colorspace\"", "string", "a number"]),
-        (r#"{"dct": true, "ups": false, "colorspace": "HSV"}"#, &["\"HSV\"", "colorspace"]),
-        (r#"{"dct": true, "ups": false, "colorspace": "YUV420"}"#, &["\"YUV420\""]),
-        (r#"{"dct": true, "ups": false, "colorspace": "bgr"}"#, &["\"bgr\""]),
-        (r#"{"dct": true, "ups": false, "colorspace": " BGR"}"#, &["\" BGR\""]),
+        (
+            r#"{"ups": false, "colorspace": "BGR"}"#,
+            &["\"dct\"", "missing"],
+        ),
+        (
+            r#"{"dct": true, "colorspace": "BGR"}"#,
+            &["\"ups\"", "missing"],
+        ),
+        (
+            r#"{"dct": true, "ups": false}"#,
+            &["\"colorspace\"", "missing"],
+        ),
+        (
+            r#"{"dct": 1, "ups": false, "colorspace": "BGR"}"#,
+            &["\"dct\"", "boolean", "a number"],
+        ),
+        (
+            r#"{"dct": true, "ups": "no", "colorspace": "BGR"}"#,
+            &["\"ups\"", "boolean", "a string"],
+        ),
+        (
+            r#"{"dct": true, "ups": false, "colorspace": 3}"#,
+            &["\"colorspace\"", "string", "a number"],
+        ),
+        (
+            r#"{"dct": true, "ups": false, "colorspace": "HSV"}"#,
+            &["\"HSV\"", "colorspace"],
+        ),
+        (
+            r#"{"dct": true, "ups": false, "colorspace": "YUV420"}"#,
+            &["\"YUV420\""],
+        ),
+        (
+            r#"{"dct": true, "ups": false, "colorspace": "bgr"}"#,
+            &["\"bgr\""],
+        ),
+        (
+            r#"{"dct": true, "ups": false, "colorspace": " BGR"}"#,
+            &["\" BGR\""],
+        ),
     ];
     for (compression, needles) in cases {
         let e = frame_err("compression", Some(compression), &[0; 4]);
@@ -469,18 +682,35 @@ fn bad_compression() {
     }
     // Every one of the twelve names, exactly as written, is accepted.
     for c in netgear::wire::Colorspace::ALL {
-        let value = format!(r#"{{"dct": false, "ups": true, "colorspace": "{}"}}"#, c.name());
+        let value = format!(
+            r#"{{"dct": false, "ups": true, "colorspace": "{}"}}"#,
+            c.name()
+        );
         let header = header_with("compression", Some(&value));
-        assert!(decode_server_message(&parts(&[header.as_bytes(), b"jpeg"]), &Limits::default()).is_ok(), "{c}");
+        assert!(
+            decode_server_message(&parts(&[header.as_bytes(), b"jpeg"]), &Limits::default())
+                .is_ok(),
+            "{c}"
+        );
     }
 }
 
 #[test]
 fn compression_of_the_wrong_type() {
     // spec/08 §8.3 step 9: anything but false or an object is a wrong type.
-    for (value, found) in [("true", "a boolean"), ("\"jpeg\"", "a string"), ("null", "null"), ("[]", "an array"), ("0", "a number")] {
+    for (value, found) in [
+        ("true", "a boolean"),
+        ("\"jpeg\"", "a string"),
+        ("null", "null"),
+        ("[]", "an array"),
+        ("0", "a number"),
+    ] {
         let e = frame_err("compression", Some(value), &[0; 4]);
-        assert_err(&e, "wrong-type", &["\"compression\"", "false or an object", found]);
+        assert_err(
+            &e,
+            "wrong-type",
+            &["\"compression\"", "false or an object", found],
+        );
         let header = frame_reply_with("compression", Some(value));
         let e = reply_err(&[header.as_bytes(), &[0; 4]]);
         assert_err(&e, "wrong-type", &["\"compression\"", found]);
@@ -489,12 +719,26 @@ fn compression_of_the_wrong_type() {
 
 #[test]
 fn frame_error_variants_have_codes() {
-    assert_eq!(DecodeError::Frame(FrameError::TooManyDims(33)).code(), "bad-shape");
-    let overflow = FrameError::SizeOverflow { shape: vec![1 << 62, 1 << 62], dtype: Dtype::Int8 };
+    assert_eq!(
+        DecodeError::Frame(FrameError::TooManyDims(33)).code(),
+        "bad-shape"
+    );
+    let overflow = FrameError::SizeOverflow {
+        shape: vec![1 << 62, 1 << 62],
+        dtype: Dtype::Int8,
+    };
     assert_eq!(DecodeError::from(overflow).code(), "size-overflow");
-    let mismatch = FrameError::SizeMismatch { shape: vec![2], dtype: Dtype::Int8, expected: 2, actual: 1 };
+    let mismatch = FrameError::SizeMismatch {
+        shape: vec![2],
+        dtype: Dtype::Int8,
+        expected: 2,
+        actual: 1,
+    };
     assert_eq!(DecodeError::from(mismatch.clone()).code(), "size-mismatch");
-    assert_eq!(DecodeError::from(mismatch.clone()).to_string(), mismatch.to_string());
+    assert_eq!(
+        DecodeError::from(mismatch.clone()).to_string(),
+        mismatch.to_string()
+    );
 }
 
 // --- FrameError -------------------------------------------------------------------
@@ -506,33 +750,69 @@ fn frame_errors() {
     assert!(e.to_string().contains("33 dimensions"), "{e}");
 
     let e = Frame::new(Dtype::Float32, vec![usize::MAX, 2], Vec::new()).unwrap_err();
-    assert!(matches!(e, FrameError::SizeOverflow { dtype: Dtype::Float32, .. }));
+    assert!(matches!(
+        e,
+        FrameError::SizeOverflow {
+            dtype: Dtype::Float32,
+            ..
+        }
+    ));
     assert!(e.to_string().contains("float32"), "{e}");
     assert!(e.to_string().contains(&usize::MAX.to_string()), "{e}");
     assert_eq!(byte_size(Dtype::Float32, &[usize::MAX, 2]), None);
-    assert_eq!(byte_size(Dtype::Uint8, &[usize::MAX]), Some(usize::MAX as u64));
+    assert_eq!(
+        byte_size(Dtype::Uint8, &[usize::MAX]),
+        Some(usize::MAX as u64)
+    );
     assert_eq!(byte_size(Dtype::Uint16, &[usize::MAX]), None);
 
     let e = Frame::new(Dtype::Int16, vec![3, 2], vec![0u8; 11]).unwrap_err();
-    assert_eq!(e, FrameError::SizeMismatch { shape: vec![3, 2], dtype: Dtype::Int16, expected: 12, actual: 11 });
-    assert_eq!(e.to_string(), "shape [3, 2] of int16 needs 12 bytes, the payload has 11");
+    assert_eq!(
+        e,
+        FrameError::SizeMismatch {
+            shape: vec![3, 2],
+            dtype: Dtype::Int16,
+            expected: 12,
+            actual: 11
+        }
+    );
+    assert_eq!(
+        e.to_string(),
+        "shape [3, 2] of int16 needs 12 bytes, the payload has 11"
+    );
 
     // 0-d arrays hold one element; a zero dimension holds none.
-    assert_eq!(Frame::new(Dtype::Float64, vec![], vec![0u8; 8]).unwrap().element_count(), 1);
+    assert_eq!(
+        Frame::new(Dtype::Float64, vec![], vec![0u8; 8])
+            .unwrap()
+            .element_count(),
+        1
+    );
     assert!(Frame::new(Dtype::Float64, vec![], Vec::new()).is_err());
-    assert_eq!(Frame::new(Dtype::Float64, vec![0, 5], Vec::new()).unwrap().element_count(), 0);
+    assert_eq!(
+        Frame::new(Dtype::Float64, vec![0, 5], Vec::new())
+            .unwrap()
+            .element_count(),
+        0
+    );
 }
 
 // --- ConfigError --------------------------------------------------------------------
 
 fn config(pattern: Pattern) -> Config {
-    Config { pattern, ..Config::default() }
+    Config {
+        pattern,
+        ..Config::default()
+    }
 }
 
 fn assert_config_err(c: Config, want: ConfigError, needles: &[&str]) {
     assert_eq!(c.validate(), Err(want.clone()), "{c:?}");
     assert_eq!(Server::new(c.clone()).unwrap_err(), want);
-    assert_eq!(Client::new(c, "ABCD1234", Instant::now()).unwrap_err(), want);
+    assert_eq!(
+        Client::new(c, "ABCD1234", Instant::now()).unwrap_err(),
+        want
+    );
     let text = want.to_string();
     for needle in needles {
         assert!(text.contains(needle), "{text:?} should mention {needle:?}");
@@ -541,52 +821,116 @@ fn assert_config_err(c: Config, want: ConfigError, needles: &[&str]) {
 
 #[test]
 fn config_bidirectional_needs_a_synchronous_pattern() {
-    let c = Config { bidirectional: true, ..config(Pattern::PubSub) };
+    let c = Config {
+        bidirectional: true,
+        ..config(Pattern::PubSub)
+    };
     assert_config_err(
         c,
-        ConfigError::BidirectionalNeedsSynchronousPattern { pattern: Pattern::PubSub },
+        ConfigError::BidirectionalNeedsSynchronousPattern {
+            pattern: Pattern::PubSub,
+        },
         &["bidirectional", "pattern 2"],
     );
     for p in [Pattern::Pair, Pattern::ReqRep] {
-        assert_eq!(Config { bidirectional: true, ..config(p) }.validate(), Ok(()));
+        assert_eq!(
+            Config {
+                bidirectional: true,
+                ..config(p)
+            }
+            .validate(),
+            Ok(())
+        );
     }
 }
 
 #[test]
 fn config_multi_modes_need_pattern_1_or_2() {
-    let c = Config { multiserver: true, ..config(Pattern::Pair) };
+    let c = Config {
+        multiserver: true,
+        ..config(Pattern::Pair)
+    };
     assert_config_err(
         c,
-        ConfigError::MultiModeNeedsPattern1Or2 { mode: "multi-server", pattern: Pattern::Pair },
+        ConfigError::MultiModeNeedsPattern1Or2 {
+            mode: "multi-server",
+            pattern: Pattern::Pair,
+        },
         &["multi-server", "pattern 0"],
     );
-    let c = Config { multiclient: true, ..config(Pattern::Pair) };
+    let c = Config {
+        multiclient: true,
+        ..config(Pattern::Pair)
+    };
     assert_config_err(
         c,
-        ConfigError::MultiModeNeedsPattern1Or2 { mode: "multi-client", pattern: Pattern::Pair },
+        ConfigError::MultiModeNeedsPattern1Or2 {
+            mode: "multi-client",
+            pattern: Pattern::Pair,
+        },
         &["multi-client", "pattern 0"],
     );
     for p in [Pattern::ReqRep, Pattern::PubSub] {
-        assert_eq!(Config { multiserver: true, ..config(p) }.validate(), Ok(()));
-        assert_eq!(Config { multiclient: true, ..config(p) }.validate(), Ok(()));
+        assert_eq!(
+            Config {
+                multiserver: true,
+                ..config(p)
+            }
+            .validate(),
+            Ok(())
+        );
+        assert_eq!(
+            Config {
+                multiclient: true,
+                ..config(p)
+            }
+            .validate(),
+            Ok(())
+        );
     }
     // Bidirectional combines with either multi mode on pattern 1.
-    assert_eq!(Config { multiclient: true, bidirectional: true, ..config(Pattern::ReqRep) }.validate(), Ok(()));
+    assert_eq!(
+        Config {
+            multiclient: true,
+            bidirectional: true,
+            ..config(Pattern::ReqRep)
+        }
+        .validate(),
+        Ok(())
+    );
 }
 
 #[test]
 fn config_multi_modes_exclude_each_other() {
     for p in [Pattern::Pair, Pattern::ReqRep, Pattern::PubSub] {
-        let c = Config { multiserver: true, multiclient: true, ..config(p) };
-        assert_config_err(c, ConfigError::MultiServerAndMultiClient, &["multi-server", "multi-client"]);
+        let c = Config {
+            multiserver: true,
+            multiclient: true,
+            ..config(p)
+        };
+        assert_config_err(
+            c,
+            ConfigError::MultiServerAndMultiClient,
+            &["multi-server", "multi-client"],
+        );
     }
 }
 
 #[test]
 fn config_zero_timeout() {
-    let c = Config { request_timeout: Duration::ZERO, ..Config::default() };
+    let c = Config {
+        request_timeout: Duration::ZERO,
+        ..Config::default()
+    };
     assert_config_err(c, ConfigError::ZeroTimeout, &["timeout"]);
-    assert_eq!(Config { request_timeout: Duration::from_nanos(1), ..Config::default() }.validate(), Ok(()));
+    assert_eq!(
+        Config {
+            request_timeout: Duration::from_nanos(1),
+            ..Config::default()
+        }
+        .validate(),
+        Ok(())
+    );
 }
 
 #[test]
@@ -598,5 +942,12 @@ fn config_defaults_are_valid() {
         assert_eq!(p.to_string(), p.number().to_string());
     }
     assert_eq!(Pattern::from_number(3), None);
-    assert_eq!(Config { max_retries: 0, ..Config::default() }.validate(), Ok(()));
+    assert_eq!(
+        Config {
+            max_retries: 0,
+            ..Config::default()
+        }
+        .validate(),
+        Ok(())
+    );
 }

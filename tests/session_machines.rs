@@ -6,11 +6,13 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use netgear::json::{parse, Value};
 use netgear::session::{
-    Client, ClientEvent, ClientState, Config, Pattern, SendError, Server, ServerEvent, ServerState, Transmit,
+    Client, ClientEvent, ClientState, Config, Pattern, SendError, Server, ServerEvent, ServerState,
+    Transmit,
 };
 use netgear::wire::{
-    decode_client_message, decode_server_message, encode_frame_message, encode_terminate, ClientMessage, FrameMessage,
-    Limits, Parts, Payload, ReplyKind, ReturnData, ServerMessage, TERMINATE_ACK, TERMINATE_ACK_MULTISERVER,
+    decode_client_message, decode_server_message, encode_frame_message, encode_terminate,
+    ClientMessage, FrameMessage, Limits, Parts, Payload, ReplyKind, ReturnData, ServerMessage,
+    TERMINATE_ACK, TERMINATE_ACK_MULTISERVER,
 };
 use netgear::{Dtype, Frame};
 
@@ -58,12 +60,19 @@ fn round_trip(
 ) -> (Vec<ServerEvent>, Vec<ClientEvent>) {
     let seq = server.send_frame(f, message, now).unwrap();
     assert_eq!(server.state(), ServerState::AwaitingReply);
-    assert_eq!(server.poll_timeout(), Some(now + server.config().request_timeout));
+    assert_eq!(
+        server.poll_timeout(),
+        Some(now + server.config().request_timeout)
+    );
     let out = sends(server_transmits(server));
     assert_eq!(out.len(), 1);
     client.handle_message(out.into_iter().next().unwrap(), now);
     let answers = sends(client_transmits(client));
-    assert_eq!(answers.len(), 1, "a client answers every frame exactly once");
+    assert_eq!(
+        answers.len(),
+        1,
+        "a client answers every frame exactly once"
+    );
     let client_ev = client_events(client);
     server.handle_message(answers.into_iter().next().unwrap(), now);
     assert_eq!(server.state(), ServerState::Idle);
@@ -71,7 +80,9 @@ fn round_trip(
     let server_ev = server_events(server);
     assert_eq!(server_ev.len(), 1);
     match &server_ev[0] {
-        ServerEvent::Reply { seq: s, .. } | ServerEvent::Delivered { seq: s } | ServerEvent::Rejected { seq: s, .. } => {
+        ServerEvent::Reply { seq: s, .. }
+        | ServerEvent::Delivered { seq: s }
+        | ServerEvent::Rejected { seq: s, .. } => {
             assert_eq!(*s, seq)
         }
         other => panic!("{other:?}"),
@@ -80,7 +91,10 @@ fn round_trip(
 }
 
 fn pair(config: Config, now: Instant) -> (Server, Client) {
-    (Server::new(config.clone()).unwrap(), Client::new(config, DEVICE, now).unwrap())
+    (
+        Server::new(config.clone()).unwrap(),
+        Client::new(config, DEVICE, now).unwrap(),
+    )
 }
 
 fn json(text: &str) -> Value {
@@ -95,45 +109,99 @@ fn json(text: &str) -> Value {
 fn bidirectional_round_trips_on_patterns_0_and_1() {
     for pattern in [Pattern::Pair, Pattern::ReqRep] {
         let t0 = Instant::now();
-        let config = Config { pattern, bidirectional: true, ..Config::default() };
+        let config = Config {
+            pattern,
+            bidirectional: true,
+            ..Config::default()
+        };
         let (mut server, mut client) = pair(config, t0);
 
         // No return data set yet: the reply carries null.
         let (sev, cev) = round_trip(&mut server, &mut client, frame(0), json(r#"{"n": 1}"#), t0);
-        assert_eq!(sev, vec![ServerEvent::Reply { seq: 0, port: None, data: ReturnData::Json(Value::Null) }]);
+        assert_eq!(
+            sev,
+            vec![ServerEvent::Reply {
+                seq: 0,
+                port: None,
+                data: ReturnData::Json(Value::Null)
+            }]
+        );
         assert_eq!(
             cev,
-            vec![ClientEvent::Frame { seq: 0, port: None, message: json(r#"{"n": 1}"#), payload: Payload::Raw(frame(0)) }]
+            vec![ClientEvent::Frame {
+                seq: 0,
+                port: None,
+                message: json(r#"{"n": 1}"#),
+                payload: Payload::Raw(frame(0))
+            }]
         );
 
         // JSON return data.
         client.set_return_data(ReturnData::Json(json(r#"[1, "two", 3.5, NaN]"#)));
         let (sev, cev) = round_trip(&mut server, &mut client, frame(10), Value::from("hi"), t0);
-        assert_eq!(sev, vec![ServerEvent::Reply { seq: 1, port: None, data: ReturnData::Json(json(r#"[1, "two", 3.5, NaN]"#)) }]);
-        assert!(matches!(&cev[..], [ClientEvent::Frame { seq: 1, message, .. }] if *message == Value::from("hi")));
+        assert_eq!(
+            sev,
+            vec![ServerEvent::Reply {
+                seq: 1,
+                port: None,
+                data: ReturnData::Json(json(r#"[1, "two", 3.5, NaN]"#))
+            }]
+        );
+        assert!(
+            matches!(&cev[..], [ClientEvent::Frame { seq: 1, message, .. }] if *message == Value::from("hi"))
+        );
 
         // Frame return data.
-        let back = Frame::new(Dtype::Float32, vec![2], [1.5f32.to_le_bytes(), 2.5f32.to_le_bytes()].concat()).unwrap();
+        let back = Frame::new(
+            Dtype::Float32,
+            vec![2],
+            [1.5f32.to_le_bytes(), 2.5f32.to_le_bytes()].concat(),
+        )
+        .unwrap();
         client.set_return_data(ReturnData::from(back.clone()));
         let (sev, _) = round_trip(&mut server, &mut client, frame(20), Value::Null, t0);
-        assert_eq!(sev, vec![ServerEvent::Reply { seq: 2, port: None, data: ReturnData::Frame(Payload::Raw(back)) }]);
+        assert_eq!(
+            sev,
+            vec![ServerEvent::Reply {
+                seq: 2,
+                port: None,
+                data: ReturnData::Frame(Payload::Raw(back))
+            }]
+        );
     }
 }
 
 #[test]
 fn return_data_is_sticky() {
     let t0 = Instant::now();
-    let config = Config { bidirectional: true, ..Config::default() };
+    let config = Config {
+        bidirectional: true,
+        ..Config::default()
+    };
     let (mut server, mut client) = pair(config, t0);
     client.set_return_data(ReturnData::Json(Value::from("first")));
     for seq in 0..3 {
         let (sev, _) = round_trip(&mut server, &mut client, frame(seq as u8), Value::Null, t0);
-        assert_eq!(sev, vec![ServerEvent::Reply { seq, port: None, data: ReturnData::Json(Value::from("first")) }]);
+        assert_eq!(
+            sev,
+            vec![ServerEvent::Reply {
+                seq,
+                port: None,
+                data: ReturnData::Json(Value::from("first"))
+            }]
+        );
     }
     client.set_return_data(ReturnData::Json(Value::from(2)));
     for seq in 3..5 {
         let (sev, _) = round_trip(&mut server, &mut client, frame(0), Value::Null, t0);
-        assert_eq!(sev, vec![ServerEvent::Reply { seq, port: None, data: ReturnData::Json(Value::from(2)) }]);
+        assert_eq!(
+            sev,
+            vec![ServerEvent::Reply {
+                seq,
+                port: None,
+                data: ReturnData::Json(Value::from(2))
+            }]
+        );
     }
 }
 
@@ -141,16 +209,34 @@ fn return_data_is_sticky() {
 fn plain_mode_confirms_with_the_device_id() {
     for pattern in [Pattern::Pair, Pattern::ReqRep] {
         let t0 = Instant::now();
-        let (mut server, mut client) = pair(Config { pattern, ..Config::default() }, t0);
-        server.send_frame(frame(0), Value::from("ignored?"), t0).unwrap();
+        let (mut server, mut client) = pair(
+            Config {
+                pattern,
+                ..Config::default()
+            },
+            t0,
+        );
+        server
+            .send_frame(frame(0), Value::from("ignored?"), t0)
+            .unwrap();
         let out = sends(server_transmits(&mut server)).remove(0);
         client.handle_message(out, t0);
         let answer = sends(client_transmits(&mut client));
-        assert_eq!(answer, vec![vec![Bytes::from_static(b"Data received on device: ABCD1234 !")]]);
+        assert_eq!(
+            answer,
+            vec![vec![Bytes::from_static(
+                b"Data received on device: ABCD1234 !"
+            )]]
+        );
         server.handle_message(answer[0].clone(), t0);
-        assert_eq!(server_events(&mut server), vec![ServerEvent::Delivered { seq: 0 }]);
+        assert_eq!(
+            server_events(&mut server),
+            vec![ServerEvent::Delivered { seq: 0 }]
+        );
         // The message still reaches the application.
-        assert!(matches!(&client_events(&mut client)[..], [ClientEvent::Frame { seq: 0, message, .. }] if *message == Value::from("ignored?")));
+        assert!(
+            matches!(&client_events(&mut client)[..], [ClientEvent::Frame { seq: 0, message, .. }] if *message == Value::from("ignored?"))
+        );
     }
 }
 
@@ -159,8 +245,15 @@ fn server_refuses_a_second_frame_in_flight() {
     let t0 = Instant::now();
     let mut server = Server::new(Config::default()).unwrap();
     assert_eq!(server.send_frame(frame(0), Value::Null, t0), Ok(0));
-    assert_eq!(server.send_frame(frame(1), Value::Null, t0), Err(SendError::AwaitingReply { seq: 0 }));
-    assert_eq!(sends(server_transmits(&mut server)).len(), 1, "the refused frame must not be sent");
+    assert_eq!(
+        server.send_frame(frame(1), Value::Null, t0),
+        Err(SendError::AwaitingReply { seq: 0 })
+    );
+    assert_eq!(
+        sends(server_transmits(&mut server)).len(),
+        1,
+        "the refused frame must not be sent"
+    );
     server.handle_message(vec![Bytes::from_static(b"ok")], t0);
     assert_eq!(server.send_frame(frame(1), Value::Null, t0), Ok(1));
 }
@@ -168,17 +261,25 @@ fn server_refuses_a_second_frame_in_flight() {
 #[test]
 fn pattern_2_publishes_without_waiting() {
     let t0 = Instant::now();
-    let config = Config { pattern: Pattern::PubSub, ..Config::default() };
+    let config = Config {
+        pattern: Pattern::PubSub,
+        ..Config::default()
+    };
     let (mut server, mut client) = pair(config, t0);
     assert_eq!(client.poll_timeout(), None);
     for seq in 0..3 {
-        assert_eq!(server.send_frame(frame(seq as u8), Value::from(seq), t0), Ok(seq));
+        assert_eq!(
+            server.send_frame(frame(seq as u8), Value::from(seq), t0),
+            Ok(seq)
+        );
         assert_eq!(server.state(), ServerState::Idle);
         assert_eq!(server.poll_timeout(), None);
     }
     assert_eq!(
         server_events(&mut server),
-        (0..3).map(|seq| ServerEvent::Published { seq }).collect::<Vec<_>>()
+        (0..3)
+            .map(|seq| ServerEvent::Published { seq })
+            .collect::<Vec<_>>()
     );
     let out = sends(server_transmits(&mut server));
     for parts in out {
@@ -187,7 +288,10 @@ fn pattern_2_publishes_without_waiting() {
     // Garbage and a termination: still nothing goes back.
     client.handle_message(vec![Bytes::from_static(b"garbage")], t0);
     client.handle_message(encode_terminate(None), t0);
-    assert!(client_transmits(&mut client).is_empty(), "a pattern 2 client never transmits");
+    assert!(
+        client_transmits(&mut client).is_empty(),
+        "a pattern 2 client never transmits"
+    );
     let ev = client_events(&mut client);
     assert_eq!(ev.len(), 5, "{ev:?}");
     assert!(matches!(ev[3], ClientEvent::Rejected { .. }));
@@ -196,8 +300,16 @@ fn pattern_2_publishes_without_waiting() {
     client.handle_timeout(t0 + T * 100);
     assert!(client_events(&mut client).is_empty());
     server.close(t0);
-    assert_eq!(sends(server_transmits(&mut server)), vec![encode_terminate(None)]);
-    assert_eq!(server_events(&mut server), vec![ServerEvent::Closed { acknowledged: false }]);
+    assert_eq!(
+        sends(server_transmits(&mut server)),
+        vec![encode_terminate(None)]
+    );
+    assert_eq!(
+        server_events(&mut server),
+        vec![ServerEvent::Closed {
+            acknowledged: false
+        }]
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -207,35 +319,56 @@ fn pattern_2_publishes_without_waiting() {
 #[test]
 fn termination_handshake_on_pattern_1() {
     let t0 = Instant::now();
-    let config = Config { pattern: Pattern::ReqRep, ..Config::default() };
+    let config = Config {
+        pattern: Pattern::ReqRep,
+        ..Config::default()
+    };
     let (mut server, mut client) = pair(config, t0);
     server.close(t0);
     assert_eq!(server.state(), ServerState::Closing);
     assert_eq!(server.poll_timeout(), Some(t0 + T / 5));
     let out = sends(server_transmits(&mut server));
-    assert_eq!(out, vec![vec![Bytes::from_static(br#"{"terminate_flag": true}"#)]]);
+    assert_eq!(
+        out,
+        vec![vec![Bytes::from_static(br#"{"terminate_flag": true}"#)]]
+    );
     assert!(server_events(&mut server).is_empty());
 
     client.handle_message(out[0].clone(), t0);
     let ack = sends(client_transmits(&mut client));
-    assert_eq!(ack, vec![vec![Bytes::from_static(TERMINATE_ACK.as_bytes())]]);
-    assert_eq!(&ack[0][0][..], b"Termination signal successfully received at Client's end!");
+    assert_eq!(
+        ack,
+        vec![vec![Bytes::from_static(TERMINATE_ACK.as_bytes())]]
+    );
+    assert_eq!(
+        &ack[0][0][..],
+        b"Termination signal successfully received at Client's end!"
+    );
     assert_eq!(client_events(&mut client), vec![ClientEvent::Terminated]);
     assert_eq!(client.state(), ClientState::Terminated);
     assert_eq!(client.poll_timeout(), None);
 
     server.handle_message(ack[0].clone(), t0 + Duration::from_millis(5));
-    assert_eq!(server_events(&mut server), vec![ServerEvent::Closed { acknowledged: true }]);
+    assert_eq!(
+        server_events(&mut server),
+        vec![ServerEvent::Closed { acknowledged: true }]
+    );
     assert_eq!(server.state(), ServerState::Closed);
     assert_eq!(server.poll_timeout(), None);
-    assert_eq!(server.send_frame(frame(0), Value::Null, t0), Err(SendError::Closed));
+    assert_eq!(
+        server.send_frame(frame(0), Value::Null, t0),
+        Err(SendError::Closed)
+    );
     // Closing again is harmless.
     server.close(t0);
     assert!(server_transmits(&mut server).is_empty());
     assert!(server_events(&mut server).is_empty());
     // After the end, messages are stray.
     client.handle_message(encode_terminate(None), t0);
-    assert_eq!(client_events(&mut client), vec![ClientEvent::Stray { parts: 1 }]);
+    assert_eq!(
+        client_events(&mut client),
+        vec![ClientEvent::Stray { parts: 1 }]
+    );
     assert!(client_transmits(&mut client).is_empty());
 }
 
@@ -246,18 +379,30 @@ fn termination_on_pattern_0_has_no_ack() {
     server.close(t0);
     assert_eq!(server.state(), ServerState::Closed);
     assert_eq!(server.poll_timeout(), None);
-    assert_eq!(server_events(&mut server), vec![ServerEvent::Closed { acknowledged: false }]);
+    assert_eq!(
+        server_events(&mut server),
+        vec![ServerEvent::Closed {
+            acknowledged: false
+        }]
+    );
     let out = sends(server_transmits(&mut server));
     assert_eq!(out, vec![encode_terminate(None)]);
     client.handle_message(out[0].clone(), t0);
-    assert!(client_transmits(&mut client).is_empty(), "no acknowledgement on pattern 0");
+    assert!(
+        client_transmits(&mut client).is_empty(),
+        "no acknowledgement on pattern 0"
+    );
     assert_eq!(client_events(&mut client), vec![ClientEvent::Terminated]);
 }
 
 #[test]
 fn closing_times_out_after_a_fifth_of_the_request_timeout() {
     let t0 = Instant::now();
-    let config = Config { pattern: Pattern::ReqRep, request_timeout: Duration::from_millis(1000), ..Config::default() };
+    let config = Config {
+        pattern: Pattern::ReqRep,
+        request_timeout: Duration::from_millis(1000),
+        ..Config::default()
+    };
     let mut server = Server::new(config).unwrap();
     server.close(t0);
     assert_eq!(sends(server_transmits(&mut server)).len(), 1);
@@ -267,17 +412,34 @@ fn closing_times_out_after_a_fifth_of_the_request_timeout() {
     assert!(server_events(&mut server).is_empty());
     server.handle_timeout(t0 + Duration::from_millis(200));
     assert_eq!(server.state(), ServerState::Closed);
-    assert_eq!(server_events(&mut server), vec![ServerEvent::Closed { acknowledged: false }]);
-    assert!(server_transmits(&mut server).is_empty(), "no reset or resend while closing");
+    assert_eq!(
+        server_events(&mut server),
+        vec![ServerEvent::Closed {
+            acknowledged: false
+        }]
+    );
+    assert!(
+        server_transmits(&mut server).is_empty(),
+        "no reset or resend while closing"
+    );
     // A late ack is stray.
-    server.handle_message(vec![Bytes::from_static(TERMINATE_ACK.as_bytes())], t0 + Duration::from_millis(300));
-    assert_eq!(server_events(&mut server), vec![ServerEvent::Stray { parts: 1 }]);
+    server.handle_message(
+        vec![Bytes::from_static(TERMINATE_ACK.as_bytes())],
+        t0 + Duration::from_millis(300),
+    );
+    assert_eq!(
+        server_events(&mut server),
+        vec![ServerEvent::Stray { parts: 1 }]
+    );
 }
 
 #[test]
 fn close_while_awaiting_reply_abandons_the_frame() {
     let t0 = Instant::now();
-    let config = Config { pattern: Pattern::ReqRep, ..Config::default() };
+    let config = Config {
+        pattern: Pattern::ReqRep,
+        ..Config::default()
+    };
     let mut server = Server::new(config).unwrap();
     server.send_frame(frame(0), Value::Null, t0).unwrap();
     server.close(t0);
@@ -294,7 +456,12 @@ fn frames_queued_before_a_termination_are_all_delivered() {
     let t0 = Instant::now();
     let mut client = Client::new(Config::default(), DEVICE, t0).unwrap();
     for n in 0..3u8 {
-        let msg = FrameMessage { port: None, message: Value::from(n), pattern: "0".into(), payload: frame(n).into() };
+        let msg = FrameMessage {
+            port: None,
+            message: Value::from(n),
+            pattern: "0".into(),
+            payload: frame(n).into(),
+        };
         client.handle_message(encode_frame_message(&msg), t0);
     }
     client.handle_message(encode_terminate(None), t0);
@@ -303,11 +470,20 @@ fn frames_queued_before_a_termination_are_all_delivered() {
     for (n, e) in ev[..3].iter().enumerate() {
         assert_eq!(
             *e,
-            ClientEvent::Frame { seq: n as u64, port: None, message: Value::from(n), payload: Payload::Raw(frame(n as u8)) }
+            ClientEvent::Frame {
+                seq: n as u64,
+                port: None,
+                message: Value::from(n),
+                payload: Payload::Raw(frame(n as u8))
+            }
         );
     }
     assert_eq!(ev[3], ClientEvent::Terminated);
-    assert_eq!(sends(client_transmits(&mut client)).len(), 3, "three confirmations, no ack on pattern 0");
+    assert_eq!(
+        sends(client_transmits(&mut client)).len(),
+        3,
+        "three confirmations, no ack on pattern 0"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -317,7 +493,12 @@ fn frames_queued_before_a_termination_are_all_delivered() {
 #[test]
 fn server_retries_resend_the_same_parts() {
     let t0 = Instant::now();
-    let config = Config { pattern: Pattern::ReqRep, bidirectional: true, max_retries: 3, ..Config::default() };
+    let config = Config {
+        pattern: Pattern::ReqRep,
+        bidirectional: true,
+        max_retries: 3,
+        ..Config::default()
+    };
     let (mut server, mut client) = pair(config, t0);
     server.send_frame(frame(7), Value::from("m"), t0).unwrap();
     let first = sends(server_transmits(&mut server)).remove(0);
@@ -328,8 +509,17 @@ fn server_retries_resend_the_same_parts() {
     assert!(server_events(&mut server).is_empty());
 
     server.handle_timeout(t0 + T);
-    assert_eq!(server_transmits(&mut server), vec![Transmit::ResetSocket, Transmit::Send(first.clone())]);
-    assert_eq!(server_events(&mut server), vec![ServerEvent::PeerSilent { seq: 0, retries_left: 2 }]);
+    assert_eq!(
+        server_transmits(&mut server),
+        vec![Transmit::ResetSocket, Transmit::Send(first.clone())]
+    );
+    assert_eq!(
+        server_events(&mut server),
+        vec![ServerEvent::PeerSilent {
+            seq: 0,
+            retries_left: 2
+        }]
+    );
     assert_eq!(server.poll_timeout(), Some(t0 + T * 2));
     assert_eq!(server.state(), ServerState::AwaitingReply);
 
@@ -337,42 +527,84 @@ fn server_retries_resend_the_same_parts() {
     client.handle_message(first.clone(), t0 + T);
     let answer = sends(client_transmits(&mut client)).remove(0);
     server.handle_message(answer, t0 + T);
-    assert!(matches!(&server_events(&mut server)[..], [ServerEvent::Reply { seq: 0, .. }]));
+    assert!(matches!(
+        &server_events(&mut server)[..],
+        [ServerEvent::Reply { seq: 0, .. }]
+    ));
 
     // Next frame: two silences are tolerated again, the third gives up.
     let t1 = t0 + T * 10;
     server.send_frame(frame(8), Value::Null, t1).unwrap();
     let second = sends(server_transmits(&mut server)).remove(0);
     server.handle_timeout(t1 + T);
-    assert_eq!(server_transmits(&mut server), vec![Transmit::ResetSocket, Transmit::Send(second.clone())]);
-    assert_eq!(server_events(&mut server), vec![ServerEvent::PeerSilent { seq: 1, retries_left: 2 }]);
+    assert_eq!(
+        server_transmits(&mut server),
+        vec![Transmit::ResetSocket, Transmit::Send(second.clone())]
+    );
+    assert_eq!(
+        server_events(&mut server),
+        vec![ServerEvent::PeerSilent {
+            seq: 1,
+            retries_left: 2
+        }]
+    );
     server.handle_timeout(t1 + T * 2);
-    assert_eq!(server_transmits(&mut server), vec![Transmit::ResetSocket, Transmit::Send(second)]);
-    assert_eq!(server_events(&mut server), vec![ServerEvent::PeerSilent { seq: 1, retries_left: 1 }]);
+    assert_eq!(
+        server_transmits(&mut server),
+        vec![Transmit::ResetSocket, Transmit::Send(second)]
+    );
+    assert_eq!(
+        server_events(&mut server),
+        vec![ServerEvent::PeerSilent {
+            seq: 1,
+            retries_left: 1
+        }]
+    );
     server.handle_timeout(t1 + T * 3);
     assert!(server_transmits(&mut server).is_empty());
-    assert_eq!(server_events(&mut server), vec![ServerEvent::GaveUp { seq: 1 }]);
+    assert_eq!(
+        server_events(&mut server),
+        vec![ServerEvent::GaveUp { seq: 1 }]
+    );
     assert_eq!(server.state(), ServerState::Failed);
     assert_eq!(server.poll_timeout(), None);
-    assert_eq!(server.send_frame(frame(9), Value::Null, t1), Err(SendError::Failed));
+    assert_eq!(
+        server.send_frame(frame(9), Value::Null, t1),
+        Err(SendError::Failed)
+    );
     // Closing a failed server sends nothing.
     server.close(t1 + T * 4);
     assert!(server_transmits(&mut server).is_empty());
-    assert_eq!(server_events(&mut server), vec![ServerEvent::Closed { acknowledged: false }]);
+    assert_eq!(
+        server_events(&mut server),
+        vec![ServerEvent::Closed {
+            acknowledged: false
+        }]
+    );
 }
 
 #[test]
 fn server_gives_up_after_max_retries_consecutive_silences() {
     for max_retries in 1..=5u32 {
         let t0 = Instant::now();
-        let mut server = Server::new(Config { max_retries, ..Config::default() }).unwrap();
+        let mut server = Server::new(Config {
+            max_retries,
+            ..Config::default()
+        })
+        .unwrap();
         server.send_frame(frame(0), Value::Null, t0).unwrap();
         server_transmits(&mut server);
         for k in 1..=max_retries {
             server.handle_timeout(t0 + T * k);
             let ev = server_events(&mut server);
             if k < max_retries {
-                assert_eq!(ev, vec![ServerEvent::PeerSilent { seq: 0, retries_left: max_retries - k }]);
+                assert_eq!(
+                    ev,
+                    vec![ServerEvent::PeerSilent {
+                        seq: 0,
+                        retries_left: max_retries - k
+                    }]
+                );
                 assert_eq!(server_transmits(&mut server).len(), 2);
             } else {
                 assert_eq!(ev, vec![ServerEvent::GaveUp { seq: 0 }]);
@@ -386,12 +618,18 @@ fn server_gives_up_after_max_retries_consecutive_silences() {
 #[test]
 fn max_retries_zero_gives_up_at_the_first_silence() {
     let t0 = Instant::now();
-    let config = Config { max_retries: 0, ..Config::default() };
+    let config = Config {
+        max_retries: 0,
+        ..Config::default()
+    };
     let mut server = Server::new(config.clone()).unwrap();
     server.send_frame(frame(0), Value::Null, t0).unwrap();
     server_transmits(&mut server);
     server.handle_timeout(t0 + T);
-    assert_eq!(server_events(&mut server), vec![ServerEvent::GaveUp { seq: 0 }]);
+    assert_eq!(
+        server_events(&mut server),
+        vec![ServerEvent::GaveUp { seq: 0 }]
+    );
     assert!(server_transmits(&mut server).is_empty());
     assert_eq!(server.state(), ServerState::Failed);
 
@@ -405,7 +643,15 @@ fn max_retries_zero_gives_up_at_the_first_silence() {
 #[test]
 fn client_silence_resets_then_gives_up() {
     let t0 = Instant::now();
-    let mut client = Client::new(Config { pattern: Pattern::ReqRep, ..Config::default() }, DEVICE, t0).unwrap();
+    let mut client = Client::new(
+        Config {
+            pattern: Pattern::ReqRep,
+            ..Config::default()
+        },
+        DEVICE,
+        t0,
+    )
+    .unwrap();
     assert_eq!(client.poll_timeout(), Some(t0 + T * 3));
     client.handle_timeout(t0 + T * 3 - Duration::from_millis(1));
     assert!(client_events(&mut client).is_empty());
@@ -413,12 +659,20 @@ fn client_silence_resets_then_gives_up() {
 
     client.handle_timeout(t0 + T * 3);
     assert_eq!(client_transmits(&mut client), vec![Transmit::ResetSocket]);
-    assert_eq!(client_events(&mut client), vec![ClientEvent::PeerSilent { retries_left: 2 }]);
+    assert_eq!(
+        client_events(&mut client),
+        vec![ClientEvent::PeerSilent { retries_left: 2 }]
+    );
     assert_eq!(client.poll_timeout(), Some(t0 + T * 6));
 
     // A frame ends the run of silences.
     let t1 = t0 + T * 4;
-    let msg = FrameMessage { port: None, message: Value::Null, pattern: "1".into(), payload: frame(0).into() };
+    let msg = FrameMessage {
+        port: None,
+        message: Value::Null,
+        pattern: "1".into(),
+        payload: frame(0).into(),
+    };
     client.handle_message(encode_frame_message(&msg), t1);
     assert_eq!(sends(client_transmits(&mut client)).len(), 1);
     assert_eq!(client.poll_timeout(), Some(t1 + T * 3));
@@ -427,7 +681,10 @@ fn client_silence_resets_then_gives_up() {
     for (k, left) in [(1u32, 2u32), (2, 1)] {
         client.handle_timeout(t1 + T * 3 * k);
         assert_eq!(client_transmits(&mut client), vec![Transmit::ResetSocket]);
-        assert_eq!(client_events(&mut client), vec![ClientEvent::PeerSilent { retries_left: left }]);
+        assert_eq!(
+            client_events(&mut client),
+            vec![ClientEvent::PeerSilent { retries_left: left }]
+        );
     }
     client.handle_timeout(t1 + T * 9);
     assert!(client_transmits(&mut client).is_empty());
@@ -435,7 +692,10 @@ fn client_silence_resets_then_gives_up() {
     assert_eq!(client.state(), ClientState::Failed);
     assert_eq!(client.poll_timeout(), None);
     client.handle_message(encode_frame_message(&msg), t1 + T * 10);
-    assert_eq!(client_events(&mut client), vec![ClientEvent::Stray { parts: 2 }]);
+    assert_eq!(
+        client_events(&mut client),
+        vec![ClientEvent::Stray { parts: 2 }]
+    );
     assert!(client_transmits(&mut client).is_empty());
 }
 
@@ -445,13 +705,20 @@ fn client_silence_resets_then_gives_up() {
 
 fn bad_frame() -> Parts {
     let header = br#"{"terminate_flag": false, "compression": false, "message": null, "pattern": "1", "dtype": "uint8", "shape": [100000, 100000]}"#;
-    vec![Bytes::from_static(header), Bytes::from_static(b"0123456789")]
+    vec![
+        Bytes::from_static(header),
+        Bytes::from_static(b"0123456789"),
+    ]
 }
 
 #[test]
 fn malformed_frame_is_answered_with_a_rejection_reply_then_the_next_frame_is_delivered() {
     let t0 = Instant::now();
-    let config = Config { pattern: Pattern::ReqRep, bidirectional: true, ..Config::default() };
+    let config = Config {
+        pattern: Pattern::ReqRep,
+        bidirectional: true,
+        ..Config::default()
+    };
     let (mut server, mut client) = pair(config, t0);
     client.set_return_data(ReturnData::Json(Value::from("fine")));
     server.send_frame(frame(0), Value::Null, t0).unwrap();
@@ -465,7 +732,10 @@ fn malformed_frame_is_answered_with_a_rejection_reply_then_the_next_frame_is_del
         "{text}"
     );
     let ev = client_events(&mut client);
-    assert!(matches!(&ev[..], [ClientEvent::Rejected { error }] if error.code() == "size-mismatch"), "{ev:?}");
+    assert!(
+        matches!(&ev[..], [ClientEvent::Rejected { error }] if error.code() == "size-mismatch"),
+        "{ev:?}"
+    );
 
     server.handle_message(answer[0].clone(), t0);
     let ev = server_events(&mut server);
@@ -476,16 +746,31 @@ fn malformed_frame_is_answered_with_a_rejection_reply_then_the_next_frame_is_del
     assert_eq!(server.state(), ServerState::Idle);
 
     let (sev, cev) = round_trip(&mut server, &mut client, frame(1), Value::from("next"), t0);
-    assert_eq!(sev, vec![ServerEvent::Reply { seq: 1, port: None, data: ReturnData::Json(Value::from("fine")) }]);
+    assert_eq!(
+        sev,
+        vec![ServerEvent::Reply {
+            seq: 1,
+            port: None,
+            data: ReturnData::Json(Value::from("fine"))
+        }]
+    );
     // The rejected message did not consume a client seq.
-    assert!(matches!(&cev[..], [ClientEvent::Frame { seq: 0, message, .. }] if *message == Value::from("next")));
+    assert!(
+        matches!(&cev[..], [ClientEvent::Frame { seq: 0, message, .. }] if *message == Value::from("next"))
+    );
 }
 
 #[test]
 fn malformed_frame_in_plain_mode_gets_the_rejection_string() {
     for pattern in [Pattern::Pair, Pattern::ReqRep] {
         let t0 = Instant::now();
-        let (mut server, mut client) = pair(Config { pattern, ..Config::default() }, t0);
+        let (mut server, mut client) = pair(
+            Config {
+                pattern,
+                ..Config::default()
+            },
+            t0,
+        );
         server.send_frame(frame(0), Value::Null, t0).unwrap();
         server_transmits(&mut server);
         client.handle_message(bad_frame(), t0);
@@ -493,11 +778,17 @@ fn malformed_frame_in_plain_mode_gets_the_rejection_string() {
         assert_eq!(answer.len(), 1);
         assert_eq!(answer[0].len(), 1);
         let text = std::str::from_utf8(&answer[0][0]).unwrap();
-        assert!(text.starts_with("Frame rejected on device: ABCD1234: size-mismatch: "), "{text}");
+        assert!(
+            text.starts_with("Frame rejected on device: ABCD1234: size-mismatch: "),
+            "{text}"
+        );
         assert!(!text.contains('\n'));
         server.handle_message(answer[0].clone(), t0);
         let ev = server_events(&mut server);
-        assert!(matches!(&ev[..], [ServerEvent::Rejected { seq: 0, .. }]), "{ev:?}");
+        assert!(
+            matches!(&ev[..], [ServerEvent::Rejected { seq: 0, .. }]),
+            "{ev:?}"
+        );
         client_events(&mut client);
 
         let (sev, cev) = round_trip(&mut server, &mut client, frame(1), Value::Null, t0);
@@ -511,40 +802,77 @@ fn rejection_texts_are_ascii_without_newlines() {
     // A header whose faulty value is non-ASCII and has a newline in it.
     let header = "{\"terminate_flag\": false, \"compression\": false, \"message\": null, \"pattern\": \"1\", \"dtype\": \"\u{e9}\\n\u{1f3a5}\", \"shape\": [1]}";
     let parts = vec![Bytes::from(header.to_owned()), Bytes::from_static(b"x")];
-    assert_eq!(decode_server_message(&parts, &Limits::default()).unwrap_err().code(), "unknown-dtype");
+    assert_eq!(
+        decode_server_message(&parts, &Limits::default())
+            .unwrap_err()
+            .code(),
+        "unknown-dtype"
+    );
     for bidirectional in [false, true] {
         let t0 = Instant::now();
-        let mut client = Client::new(Config { bidirectional, ..Config::default() }, DEVICE, t0).unwrap();
+        let mut client = Client::new(
+            Config {
+                bidirectional,
+                ..Config::default()
+            },
+            DEVICE,
+            t0,
+        )
+        .unwrap();
         client.handle_message(parts.clone(), t0);
         let answer = sends(client_transmits(&mut client)).remove(0);
         let text = std::str::from_utf8(&answer[0]).unwrap();
         let reason = if bidirectional {
-            let Ok(ClientMessage::Reply(r)) = decode_client_message(&answer, ReplyKind::Reply, &Limits::default()) else {
+            let Ok(ClientMessage::Reply(r)) =
+                decode_client_message(&answer, ReplyKind::Reply, &Limits::default())
+            else {
                 panic!("{text}")
             };
             r.error.expect("an error reply")
         } else {
-            text.strip_prefix("Frame rejected on device: ABCD1234: ").expect(text).to_owned()
+            text.strip_prefix("Frame rejected on device: ABCD1234: ")
+                .expect(text)
+                .to_owned()
         };
         assert!(reason.starts_with("unknown-dtype: "), "{reason}");
-        assert!(reason.is_ascii(), "rejection text must be ASCII: {reason:?}");
-        assert!(!reason.contains('\n') && !reason.contains('\r'), "{reason:?}");
+        assert!(
+            reason.is_ascii(),
+            "rejection text must be ASCII: {reason:?}"
+        );
+        assert!(
+            !reason.contains('\n') && !reason.contains('\r'),
+            "{reason:?}"
+        );
     }
 }
 
 #[test]
 fn undecodable_reply_is_a_bad_reply_and_ends_the_wait() {
     let t0 = Instant::now();
-    let config = Config { bidirectional: true, ..Config::default() };
+    let config = Config {
+        bidirectional: true,
+        ..Config::default()
+    };
     let mut server = Server::new(config).unwrap();
     server.send_frame(frame(0), Value::Null, t0).unwrap();
     server.handle_message(vec![Bytes::from_static(b"not json")], t0);
     let ev = server_events(&mut server);
-    assert!(matches!(&ev[..], [ServerEvent::BadReply { seq: 0, error }] if error.code() == "invalid-json"), "{ev:?}");
+    assert!(
+        matches!(&ev[..], [ServerEvent::BadReply { seq: 0, error }] if error.code() == "invalid-json"),
+        "{ev:?}"
+    );
     assert_eq!(server.state(), ServerState::Idle);
     // A stray late reply is reported, not attributed to a frame.
-    server.handle_message(vec![Bytes::from_static(br#"{"return_type": "NoneType", "data": null}"#)], t0);
-    assert_eq!(server_events(&mut server), vec![ServerEvent::Stray { parts: 1 }]);
+    server.handle_message(
+        vec![Bytes::from_static(
+            br#"{"return_type": "NoneType", "data": null}"#,
+        )],
+        t0,
+    );
+    assert_eq!(
+        server_events(&mut server),
+        vec![ServerEvent::Stray { parts: 1 }]
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -563,11 +891,19 @@ fn multiserver_frame(port: &str, n: u8) -> Parts {
 #[test]
 fn multiserver_client_ends_after_the_last_server_terminates() {
     let t0 = Instant::now();
-    let config = Config { pattern: Pattern::ReqRep, multiserver: true, ..Config::default() };
+    let config = Config {
+        pattern: Pattern::ReqRep,
+        multiserver: true,
+        ..Config::default()
+    };
     let mut client = Client::new(config.clone(), DEVICE, t0).unwrap();
 
     // The server machine writes its port into its headers and termination.
-    let mut server = Server::new(Config { port: Some(Value::from("5566")), ..config }).unwrap();
+    let mut server = Server::new(Config {
+        port: Some(Value::from("5566")),
+        ..config
+    })
+    .unwrap();
     server.send_frame(frame(0), Value::Null, t0).unwrap();
     let out = sends(server_transmits(&mut server)).remove(0);
     assert!(out[0].starts_with(br#"{"port": "5566", "terminate_flag": false"#));
@@ -583,8 +919,18 @@ fn multiserver_client_ends_after_the_last_server_terminates() {
             other => panic!("{other:?}"),
         })
         .collect();
-    assert_eq!(ports, vec![Value::from("5566"), Value::from("5567"), Value::from("5566")]);
-    assert_eq!(client.servers_seen(), &[Value::from("5566"), Value::from("5567")]);
+    assert_eq!(
+        ports,
+        vec![
+            Value::from("5566"),
+            Value::from("5567"),
+            Value::from("5566")
+        ]
+    );
+    assert_eq!(
+        client.servers_seen(),
+        &[Value::from("5566"), Value::from("5567")]
+    );
 
     let ack = vec![Bytes::from_static(TERMINATE_ACK_MULTISERVER.as_bytes())];
     server.close(t0);
@@ -592,13 +938,21 @@ fn multiserver_client_ends_after_the_last_server_terminates() {
     assert_eq!(&term[0][..], br#"{"terminate_flag": true, "port": "5566"}"#);
     client.handle_message(term, t0);
     assert_eq!(sends(client_transmits(&mut client)), vec![ack.clone()]);
-    assert_eq!(client_events(&mut client), vec![ClientEvent::ServerTerminated { port: Value::from("5566") }]);
+    assert_eq!(
+        client_events(&mut client),
+        vec![ClientEvent::ServerTerminated {
+            port: Value::from("5566")
+        }]
+    );
     assert_eq!(client.state(), ClientState::Open);
     assert_eq!(client.servers_seen(), &[Value::from("5567")]);
 
     // Still receiving from the other server.
     client.handle_message(multiserver_frame("5567", 3), t0);
-    assert!(matches!(&client_events(&mut client)[..], [ClientEvent::Frame { seq: 3, .. }]));
+    assert!(matches!(
+        &client_events(&mut client)[..],
+        [ClientEvent::Frame { seq: 3, .. }]
+    ));
     client_transmits(&mut client);
 
     client.handle_message(encode_terminate(Some(&Value::from("5567"))), t0);
@@ -619,14 +973,26 @@ fn multiclient_server_terminates_every_client_it_heard_from() {
     let mut server = Server::new(config.clone()).unwrap();
     for (seq, client_port) in ["5577", "5578", "5577"].into_iter().enumerate() {
         // Each client machine writes its own port into its replies.
-        let mut client = Client::new(Config { port: Some(Value::from(client_port)), ..config.clone() }, DEVICE, t0).unwrap();
+        let mut client = Client::new(
+            Config {
+                port: Some(Value::from(client_port)),
+                ..config.clone()
+            },
+            DEVICE,
+            t0,
+        )
+        .unwrap();
         client.set_return_data(ReturnData::Json(Value::from(seq)));
         server.send_frame(frame(0), Value::Null, t0).unwrap();
         let out = sends(server_transmits(&mut server)).remove(0);
-        assert!(out[0].starts_with(br#"{"terminate_flag": false"#), "no port outside multi-server mode");
+        assert!(
+            out[0].starts_with(br#"{"terminate_flag": false"#),
+            "no port outside multi-server mode"
+        );
         client.handle_message(out, t0);
         let reply = sends(client_transmits(&mut client)).remove(0);
-        assert!(reply[0].starts_with(format!(r#"{{"port": "{client_port}", "return_type": "int""#).as_bytes()));
+        assert!(reply[0]
+            .starts_with(format!(r#"{{"port": "{client_port}", "return_type": "int""#).as_bytes()));
         server.handle_message(reply, t0);
         assert_eq!(
             server_events(&mut server),
@@ -637,7 +1003,10 @@ fn multiclient_server_terminates_every_client_it_heard_from() {
             }]
         );
     }
-    assert_eq!(server.clients_seen(), &[Value::from("5577"), Value::from("5578")]);
+    assert_eq!(
+        server.clients_seen(),
+        &[Value::from("5577"), Value::from("5578")]
+    );
 
     // Run the whole closing handshake, acknowledging whatever is sent.
     server.close(t0);
@@ -657,32 +1026,67 @@ fn multiclient_server_terminates_every_client_it_heard_from() {
     }
     assert_eq!(terminations, 2, "one termination per client port seen");
     assert_eq!(server.state(), ServerState::Closed);
-    assert_eq!(server_events(&mut server), vec![ServerEvent::Closed { acknowledged: true }]);
+    assert_eq!(
+        server_events(&mut server),
+        vec![ServerEvent::Closed { acknowledged: true }]
+    );
 }
 
 #[test]
 fn multiclient_client_reports_its_port_in_confirmations_replies() {
     let t0 = Instant::now();
     // Multi-client mode replies with JSON even without bidirectional mode.
-    let config = Config { pattern: Pattern::ReqRep, multiclient: true, port: Some(Value::from(5577)), ..Config::default() };
+    let config = Config {
+        pattern: Pattern::ReqRep,
+        multiclient: true,
+        port: Some(Value::from(5577)),
+        ..Config::default()
+    };
     let mut client = Client::new(config, DEVICE, t0).unwrap();
-    let msg = FrameMessage { port: None, message: Value::Null, pattern: "1".into(), payload: frame(0).into() };
+    let msg = FrameMessage {
+        port: None,
+        message: Value::Null,
+        pattern: "1".into(),
+        payload: frame(0).into(),
+    };
     client.handle_message(encode_frame_message(&msg), t0);
     let reply = sends(client_transmits(&mut client)).remove(0);
-    assert_eq!(&reply[0][..], br#"{"port": 5577, "return_type": "NoneType", "data": null}"#);
+    assert_eq!(
+        &reply[0][..],
+        br#"{"port": 5577, "return_type": "NoneType", "data": null}"#
+    );
 }
 
 #[test]
 fn client_answers_before_the_frame_is_seen_and_decodes_zero_copy() {
     let t0 = Instant::now();
-    let mut client = Client::new(Config { bidirectional: true, ..Config::default() }, DEVICE, t0).unwrap();
-    let msg = FrameMessage { port: None, message: Value::Null, pattern: "0".into(), payload: frame(0).into() };
+    let mut client = Client::new(
+        Config {
+            bidirectional: true,
+            ..Config::default()
+        },
+        DEVICE,
+        t0,
+    )
+    .unwrap();
+    let msg = FrameMessage {
+        port: None,
+        message: Value::Null,
+        pattern: "0".into(),
+        payload: frame(0).into(),
+    };
     let parts = encode_frame_message(&msg);
     let ptr = parts[1].as_ptr();
     client.handle_message(parts, t0);
     assert_eq!(sends(client_transmits(&mut client)).len(), 1);
-    let Some(ClientEvent::Frame { payload, .. }) = client.poll_event() else { panic!() };
-    assert_eq!(payload.bytes().as_ptr(), ptr, "the frame must share the received buffer");
+    let Some(ClientEvent::Frame { payload, .. }) = client.poll_event() else {
+        panic!()
+    };
+    assert_eq!(
+        payload.bytes().as_ptr(),
+        ptr,
+        "the frame must share the received buffer"
+    );
     let decoded = decode_server_message(&encode_frame_message(&msg), &Limits::default()).unwrap();
     assert!(matches!(decoded, ServerMessage::Frame(_)));
 }

@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use netgear::json::{self, Number, Value};
 use netgear::wire::{
-    self, decode_server_message, encode_confirmation, encode_frame_header, encode_reply, encode_terminate,
-    encode_terminate_ack, Colorspace, Compression, FrameMessage, Limits, Payload, Reply, ReturnData,
+    self, decode_server_message, encode_confirmation, encode_frame_header, encode_reply,
+    encode_terminate, encode_terminate_ack, Colorspace, Compression, FrameMessage, Limits, Payload,
+    Reply, ReturnData,
 };
 use netgear::{Dtype, Frame};
 
@@ -60,10 +61,13 @@ fn examples() -> Vec<Example> {
             let mut inputs = BTreeMap::new();
             let mut j = start;
             while j < lines.len() && lines[j] != "---" {
-                let (k, v) = lines[j]
-                    .split_once(':')
-                    .unwrap_or_else(|| panic!("{}:{}: expected `key: value`", file.display(), j + 1));
-                inputs.insert(k.trim().to_owned(), v.strip_prefix(' ').unwrap_or(v).to_owned());
+                let (k, v) = lines[j].split_once(':').unwrap_or_else(|| {
+                    panic!("{}:{}: expected `key: value`", file.display(), j + 1)
+                });
+                inputs.insert(
+                    k.trim().to_owned(),
+                    v.strip_prefix(' ').unwrap_or(v).to_owned(),
+                );
                 j += 1;
             }
             let mut k = j + 1;
@@ -72,7 +76,12 @@ fn examples() -> Vec<Example> {
                 expected.push(lines[k]);
                 k += 1;
             }
-            assert!(j < lines.len() && k < lines.len(), "{}:{}: unterminated example", file.display(), i + 1);
+            assert!(
+                j < lines.len() && k < lines.len(),
+                "{}:{}: unterminated example",
+                file.display(),
+                i + 1
+            );
             out.push(Example {
                 file: file.clone(),
                 line: i + 1,
@@ -91,7 +100,10 @@ fn value(text: &str) -> Value {
 }
 
 fn shape(text: &str) -> Vec<usize> {
-    text.split(',').filter(|s| !s.trim().is_empty()).map(|d| d.trim().parse().expect("shape")).collect()
+    text.split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|d| d.trim().parse().expect("shape"))
+        .collect()
 }
 
 fn flag(inputs: &BTreeMap<String, String>, key: &str, default: bool) -> bool {
@@ -106,9 +118,17 @@ fn payload(inputs: &BTreeMap<String, String>) -> Payload {
             fast_upsample: flag(inputs, "ups", false),
             colorspace: cs.parse::<Colorspace>().expect("colorspace"),
         };
-        return Payload::Jpeg { data: Bytes::from_static(b"\xff\xd8\xff\xd9"), compression };
+        return Payload::Jpeg {
+            data: Bytes::from_static(b"\xff\xd8\xff\xd9"),
+            compression,
+        };
     }
-    let dtype: Dtype = inputs.get("dtype").map_or("uint8", String::as_str).trim().parse().expect("dtype");
+    let dtype: Dtype = inputs
+        .get("dtype")
+        .map_or("uint8", String::as_str)
+        .trim()
+        .parse()
+        .expect("dtype");
     let shape = shape(inputs.get("shape").map_or("", String::as_str));
     let size = wire::byte_size(dtype, &shape).expect("small example") as usize;
     Payload::Raw(Frame::new(dtype, shape, vec![0u8; size]).expect("frame"))
@@ -151,7 +171,9 @@ fn run(ex: &Example) -> String {
             } else if let Some(s) = inp.get("string") {
                 value(s)
             } else if let Some(i) = inp.get("int") {
-                Value::Number(Number::from(i.trim().parse::<i128>().expect("i128 literal")))
+                Value::Number(Number::from(
+                    i.trim().parse::<i128>().expect("i128 literal"),
+                ))
             } else if let Some(v) = inp.get("value") {
                 value(v)
             } else {
@@ -160,8 +182,12 @@ fn run(ex: &Example) -> String {
             v.to_python_json()
         }
         "decode" => {
-            let parts_wanted: usize = inp.get("parts").map_or(2, |p| p.trim().parse().expect("parts"));
-            let payload_len: usize = inp.get("payload-len").map_or(0, |p| p.trim().parse().expect("payload-len"));
+            let parts_wanted: usize = inp
+                .get("parts")
+                .map_or(2, |p| p.trim().parse().expect("parts"));
+            let payload_len: usize = inp
+                .get("payload-len")
+                .map_or(0, |p| p.trim().parse().expect("payload-len"));
             let mut parts = vec![Bytes::from(inp.get("header").cloned().unwrap_or_default())];
             if parts_wanted >= 2 {
                 parts.push(Bytes::from(vec![0u8; payload_len]));
@@ -180,7 +206,11 @@ fn run(ex: &Example) -> String {
 #[test]
 fn every_spec_example_holds() {
     let all = examples();
-    assert!(all.len() >= 40, "the spec should carry at least 40 examples, found {}", all.len());
+    assert!(
+        all.len() >= 40,
+        "the spec should carry at least 40 examples, found {}",
+        all.len()
+    );
     let mut failures = Vec::new();
     for ex in &all {
         let got = run(ex);
@@ -195,13 +225,29 @@ fn every_spec_example_holds() {
             ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} spec examples fail:\n{}", failures.len(), all.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} spec examples fail:\n{}",
+        failures.len(),
+        all.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn every_message_kind_has_an_example() {
-    let kinds: std::collections::BTreeSet<String> = examples().into_iter().map(|e| e.kind).collect();
-    for kind in ["frame-header", "terminate", "reply", "frame-reply", "confirmation", "terminate-ack", "json", "decode"] {
+    let kinds: std::collections::BTreeSet<String> =
+        examples().into_iter().map(|e| e.kind).collect();
+    for kind in [
+        "frame-header",
+        "terminate",
+        "reply",
+        "frame-reply",
+        "confirmation",
+        "terminate-ack",
+        "json",
+        "decode",
+    ] {
         assert!(kinds.contains(kind), "spec/ has no `example {kind}` block");
     }
 }

@@ -195,7 +195,13 @@ def netgear_kwargs(args):
     if args.max_retries is not None:
         options["max_retries"] = args.max_retries
     if args.request_timeout is not None:
-        options["request_timeout"] = int(math.ceil(args.request_timeout))
+        secs = int(math.ceil(args.request_timeout))
+        if args.pattern == 2:
+            # vidgear ignores request_timeout for PUB/SUB; its counterpart there
+            # is subscriber_timeout (receive side only, seconds, > 0).
+            options["subscriber_timeout"] = secs
+        else:
+            options["request_timeout"] = secs
 
     return dict(
         address=args.address,
@@ -370,7 +376,11 @@ def run_receive(args):
     finally:
         elapsed = 0.0 if start is None else time.monotonic() - start
         try:
-            client.close()
+            # If we stop before the peer terminated, vidgear's thread is still
+            # blocked on the socket; kill=True tears the context down under it
+            # instead of closing the socket from this thread (which can hang on
+            # PUB/SUB, where the thread sits in a blocking recv).
+            client.close(kill=not client._NetGear__terminate)
         except Exception as exc:
             log("close failed: {!r}".format(exc))
     summary("receive", received, elapsed)

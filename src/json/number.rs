@@ -41,7 +41,8 @@ impl Number {
     /// Infinity): Python decodes those as `int`.
     pub fn is_integer(&self) -> bool {
         let b = self.0.as_bytes();
-        !b.iter().any(|c| matches!(c, b'.' | b'e' | b'E' | b'N' | b'I'))
+        !b.iter()
+            .any(|c| matches!(c, b'.' | b'e' | b'E' | b'N' | b'I'))
     }
 
     /// The value as an `i64`, if it is an integer literal that fits.
@@ -246,10 +247,23 @@ mod tests {
 
     #[test]
     fn literal_grammar() {
-        for ok in ["0", "-0", "12", "1.5", "1e5", "1E+05", "-1.25e-3", "NaN", "Infinity", "-Infinity"] {
+        for ok in [
+            "0",
+            "-0",
+            "12",
+            "1.5",
+            "1e5",
+            "1E+05",
+            "-1.25e-3",
+            "NaN",
+            "Infinity",
+            "-Infinity",
+        ] {
             assert!(is_number_literal(ok.as_bytes()), "{ok}");
         }
-        for bad in ["", "-", "01", "1.", ".5", "1e", "+1", "nan", "inf", "-NaN", "1.5.2", "0x10"] {
+        for bad in [
+            "", "-", "01", "1.", ".5", "1e", "+1", "nan", "inf", "-NaN", "1.5.2", "0x10",
+        ] {
             assert!(!is_number_literal(bad.as_bytes()), "{bad}");
         }
     }
@@ -265,6 +279,9 @@ mod tests {
         assert_eq!(f.as_f64(), 2500.0);
         assert_eq!(f.python_type(), "float");
         assert!(Number::from_literal("NaN").unwrap().as_f64().is_nan());
-        assert_eq!(Number::from(u128::MAX).as_str(), "340282366920938463463374607431768211455");
+        assert_eq!(
+            Number::from(u128::MAX).as_str(),
+            "340282366920938463463374607431768211455"
+        );
     }
 }

@@ -57,9 +57,15 @@ pub fn parse(bytes: &[u8]) -> Result<Value, JsonError> {
 /// Parses `bytes`, refusing nesting deeper than `max_depth`.
 pub fn parse_with_depth(bytes: &[u8], max_depth: usize) -> Result<Value, JsonError> {
     if let Err(e) = std::str::from_utf8(bytes) {
-        return Err(JsonError::InvalidUtf8 { offset: e.valid_up_to() });
+        return Err(JsonError::InvalidUtf8 {
+            offset: e.valid_up_to(),
+        });
     }
-    let mut p = Parser { b: bytes, i: 0, max_depth };
+    let mut p = Parser {
+        b: bytes,
+        i: 0,
+        max_depth,
+    };
     p.skip_ws();
     let v = p.value(0)?;
     p.skip_ws();
@@ -77,7 +83,10 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn syntax(&self, what: &'static str) -> JsonError {
-        JsonError::Syntax { offset: self.i, what }
+        JsonError::Syntax {
+            offset: self.i,
+            what,
+        }
     }
 
     fn skip_ws(&mut self) {
@@ -104,7 +113,9 @@ impl Parser<'_> {
             Some(b'n') if self.eat(b"null") => Ok(Value::Null),
             Some(b't') if self.eat(b"true") => Ok(Value::Bool(true)),
             Some(b'f') if self.eat(b"false") => Ok(Value::Bool(false)),
-            Some(b'N') if self.eat(b"NaN") => Ok(Value::Number(Number::from_literal("NaN").unwrap())),
+            Some(b'N') if self.eat(b"NaN") => {
+                Ok(Value::Number(Number::from_literal("NaN").unwrap()))
+            }
             Some(b'I') if self.eat(b"Infinity") => {
                 Ok(Value::Number(Number::from_literal("Infinity").unwrap()))
             }
@@ -117,7 +128,8 @@ impl Parser<'_> {
     }
 
     fn number(&mut self) -> Result<Value, JsonError> {
-        let len = number_literal_len(&self.b[self.i..]).ok_or_else(|| self.syntax("malformed number"))?;
+        let len =
+            number_literal_len(&self.b[self.i..]).ok_or_else(|| self.syntax("malformed number"))?;
         // Safe to index as str: the prefix is ASCII by construction.
         let text = std::str::from_utf8(&self.b[self.i..self.i + len]).expect("ASCII digits");
         let n = Number::from_literal(text).ok_or_else(|| self.syntax("malformed number"))?;
@@ -127,7 +139,10 @@ impl Parser<'_> {
 
     fn check_depth(&self, depth: usize) -> Result<(), JsonError> {
         if depth > self.max_depth {
-            Err(JsonError::TooDeep { offset: self.i, limit: self.max_depth })
+            Err(JsonError::TooDeep {
+                offset: self.i,
+                limit: self.max_depth,
+            })
         } else {
             Ok(())
         }
@@ -188,10 +203,15 @@ impl Parser<'_> {
     }
 
     fn hex4(&mut self) -> Result<u32, JsonError> {
-        let digits = self.b.get(self.i..self.i + 4).ok_or_else(|| self.syntax("short \\u escape"))?;
+        let digits = self
+            .b
+            .get(self.i..self.i + 4)
+            .ok_or_else(|| self.syntax("short \\u escape"))?;
         let mut v = 0u32;
         for &d in digits {
-            let n = (d as char).to_digit(16).ok_or_else(|| self.syntax("bad hex digit in \\u escape"))?;
+            let n = (d as char)
+                .to_digit(16)
+                .ok_or_else(|| self.syntax("bad hex digit in \\u escape"))?;
             v = v * 16 + n;
         }
         self.i += 4;
@@ -220,7 +240,10 @@ impl Parser<'_> {
                 }
                 Some(b'\\') => {
                     self.i += 1;
-                    let esc = *self.b.get(self.i).ok_or_else(|| self.syntax("unterminated escape"))?;
+                    let esc = *self
+                        .b
+                        .get(self.i)
+                        .ok_or_else(|| self.syntax("unterminated escape"))?;
                     self.i += 1;
                     match esc {
                         b'"' => out.push('"'),
@@ -246,10 +269,15 @@ impl Parser<'_> {
                                     }
                                     0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
                                 }
-                                0xDC00..=0xDFFF => return Err(JsonError::LoneSurrogate { offset: at }),
+                                0xDC00..=0xDFFF => {
+                                    return Err(JsonError::LoneSurrogate { offset: at })
+                                }
                                 other => other,
                             };
-                            out.push(char::from_u32(code).ok_or(JsonError::LoneSurrogate { offset: at })?);
+                            out.push(
+                                char::from_u32(code)
+                                    .ok_or(JsonError::LoneSurrogate { offset: at })?,
+                            );
                         }
                         _ => return Err(self.syntax("invalid escape")),
                     }
@@ -276,8 +304,21 @@ mod tests {
     #[test]
     fn rejects_what_python_rejects() {
         for bad in [
-            &b""[..], b"[", b"[1,]", b"{\"a\" 1}", b"{1: 2}", b"tru", b"nan", b"01", b"1.", b"\"a\x01\"",
-            b"\"\\x\"", b"[] []", b"{\"a\": 1,}", b"\"\\u12\"", b"'a'",
+            &b""[..],
+            b"[",
+            b"[1,]",
+            b"{\"a\" 1}",
+            b"{1: 2}",
+            b"tru",
+            b"nan",
+            b"01",
+            b"1.",
+            b"\"a\x01\"",
+            b"\"\\x\"",
+            b"[] []",
+            b"{\"a\": 1,}",
+            b"\"\\u12\"",
+            b"'a'",
         ] {
             assert!(parse(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
         }
@@ -285,16 +326,31 @@ mod tests {
 
     #[test]
     fn typed_errors() {
-        assert_eq!(parse(b"\"\xff\"").unwrap_err(), JsonError::InvalidUtf8 { offset: 1 });
-        assert_eq!(parse(b"\"\\ud800\"").unwrap_err(), JsonError::LoneSurrogate { offset: 1 });
-        assert_eq!(parse(b"\"\\udc00x\"").unwrap_err(), JsonError::LoneSurrogate { offset: 1 });
-        assert!(matches!(parse(b"[1 2]").unwrap_err(), JsonError::Syntax { offset: 3, .. }));
+        assert_eq!(
+            parse(b"\"\xff\"").unwrap_err(),
+            JsonError::InvalidUtf8 { offset: 1 }
+        );
+        assert_eq!(
+            parse(b"\"\\ud800\"").unwrap_err(),
+            JsonError::LoneSurrogate { offset: 1 }
+        );
+        assert_eq!(
+            parse(b"\"\\udc00x\"").unwrap_err(),
+            JsonError::LoneSurrogate { offset: 1 }
+        );
+        assert!(matches!(
+            parse(b"[1 2]").unwrap_err(),
+            JsonError::Syntax { offset: 3, .. }
+        ));
     }
 
     #[test]
     fn depth_limit_is_enforced_without_recursion_blowup() {
         let deep = "[".repeat(100_000);
-        assert!(matches!(parse(deep.as_bytes()), Err(JsonError::TooDeep { limit: 128, .. })));
+        assert!(matches!(
+            parse(deep.as_bytes()),
+            Err(JsonError::TooDeep { limit: 128, .. })
+        ));
         let ok = format!("{}{}", "[".repeat(128), "]".repeat(128));
         assert!(parse(ok.as_bytes()).is_ok());
         let over = format!("{}{}", "[".repeat(129), "]".repeat(129));

@@ -110,9 +110,7 @@ impl Value {
         Some(match self {
             Value::Null => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(*b),
-            Value::Number(n) => {
-                serde_json::Value::Number(serde_json::from_str(n.as_str()).ok()?)
-            }
+            Value::Number(n) => serde_json::Value::Number(serde_json::from_str(n.as_str()).ok()?),
             Value::String(s) => serde_json::Value::String(s.clone()),
             Value::Array(a) => {
                 serde_json::Value::Array(a.iter().map(Value::to_serde).collect::<Option<_>>()?)
@@ -138,9 +136,11 @@ impl Value {
             ),
             serde_json::Value::String(s) => Value::String(s.clone()),
             serde_json::Value::Array(a) => Value::Array(a.iter().map(Value::from_serde).collect()),
-            serde_json::Value::Object(m) => {
-                Value::Object(m.iter().map(|(k, v)| (k.clone(), Value::from_serde(v))).collect())
-            }
+            serde_json::Value::Object(m) => Value::Object(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), Value::from_serde(v)))
+                    .collect(),
+            ),
         }
     }
 }
@@ -262,7 +262,16 @@ mod tests {
         for falsy in ["null", "false", "0", "0.0", "-0.0", "\"\"", "[]", "{}"] {
             assert!(!parse(falsy.as_bytes()).unwrap().is_truthy(), "{falsy}");
         }
-        for truthy in ["true", "1", "NaN", "-Infinity", "\" \"", "[0]", "{\"a\": null}", "100000000000000000000000"] {
+        for truthy in [
+            "true",
+            "1",
+            "NaN",
+            "-Infinity",
+            "\" \"",
+            "[0]",
+            "{\"a\": null}",
+            "100000000000000000000000",
+        ] {
             assert!(parse(truthy.as_bytes()).unwrap().is_truthy(), "{truthy}");
         }
     }
@@ -281,13 +290,18 @@ mod tests {
             ("{}", "dict"),
         ];
         for (text, name) in cases {
-            assert_eq!(parse(text.as_bytes()).unwrap().python_type(), name, "{text}");
+            assert_eq!(
+                parse(text.as_bytes()).unwrap().python_type(),
+                name,
+                "{text}"
+            );
         }
     }
 
     #[test]
     fn serde_round_trip_keeps_big_integers() {
-        let v = parse(br#"{"n": 1267650600228229401496703205376, "f": 0.5, "l": [true, null]}"#).unwrap();
+        let v = parse(br#"{"n": 1267650600228229401496703205376, "f": 0.5, "l": [true, null]}"#)
+            .unwrap();
         let s = v.to_serde().unwrap();
         assert_eq!(Value::from_serde(&s), v);
         assert!(parse(b"[NaN]").unwrap().to_serde().is_none());

@@ -14,8 +14,8 @@ use std::time::Instant;
 use super::{Config, ConfigError, Transmit};
 use crate::json::Value;
 use crate::wire::{
-    decode_server_message, encode_confirmation, encode_rejection, encode_reply, encode_terminate_ack, DecodeError,
-    Parts, Payload, Reply, ReturnData, ServerMessage,
+    decode_server_message, encode_confirmation, encode_rejection, encode_reply,
+    encode_terminate_ack, DecodeError, Parts, Payload, Reply, ReturnData, ServerMessage,
 };
 
 /// Where the client is (spec/05, client table).
@@ -105,9 +105,16 @@ impl Client {
     /// A client for `config`. `device_id` appears in plain-mode confirmations
     /// (vidgear uses 8 random characters from A–Z and 0–9); `now` starts the
     /// silence timer.
-    pub fn new(config: Config, device_id: impl Into<String>, now: Instant) -> Result<Client, ConfigError> {
+    pub fn new(
+        config: Config,
+        device_id: impl Into<String>,
+        now: Instant,
+    ) -> Result<Client, ConfigError> {
         config.validate()?;
-        let deadline = config.pattern.is_synchronous().then(|| now + config.request_timeout * 3);
+        let deadline = config
+            .pattern
+            .is_synchronous()
+            .then(|| now + config.request_timeout * 3);
         Ok(Client {
             config,
             device_id: device_id.into(),
@@ -151,17 +158,25 @@ impl Client {
     /// Feeds a message received from a server.
     pub fn handle_message(&mut self, parts: Parts, now: Instant) {
         if self.state != ClientState::Open {
-            self.events.push_back(ClientEvent::Stray { parts: parts.len() });
+            self.events
+                .push_back(ClientEvent::Stray { parts: parts.len() });
             return;
         }
         self.silent_periods = 0;
-        self.deadline = self.config.pattern.is_synchronous().then(|| now + self.config.request_timeout * 3);
+        self.deadline = self
+            .config
+            .pattern
+            .is_synchronous()
+            .then(|| now + self.config.request_timeout * 3);
         let replies = self.config.pattern.is_synchronous();
         match decode_server_message(&parts, &self.config.limits) {
             Ok(ServerMessage::Terminate { port }) => {
                 if self.config.pattern == crate::session::Pattern::ReqRep {
                     // Always answer, so a REQ peer is never left hanging.
-                    self.transmits.push_back(Transmit::Send(encode_terminate_ack(self.config.multiserver)));
+                    self.transmits
+                        .push_back(Transmit::Send(encode_terminate_ack(
+                            self.config.multiserver,
+                        )));
                 }
                 match port.filter(|_| self.config.multiserver) {
                     Some(port) => {
@@ -169,7 +184,8 @@ impl Client {
                         if self.servers_seen.is_empty() {
                             self.finish();
                         } else {
-                            self.events.push_back(ClientEvent::ServerTerminated { port });
+                            self.events
+                                .push_back(ClientEvent::ServerTerminated { port });
                         }
                     }
                     None => self.finish(),
@@ -194,14 +210,25 @@ impl Client {
                 }
                 let seq = self.next_seq;
                 self.next_seq += 1;
-                self.events.push_back(ClientEvent::Frame { seq, port, message: frame.message, payload: frame.payload });
+                self.events.push_back(ClientEvent::Frame {
+                    seq,
+                    port,
+                    message: frame.message,
+                    payload: frame.payload,
+                });
             }
             Err(error) => {
                 if replies {
                     // spec/02 §2.4.5: the text is ASCII (and has no newline).
                     let reason: String = format!("{}: {}", error.code(), error)
                         .chars()
-                        .map(|c| if c == ' ' || c.is_ascii_graphic() { c.to_string() } else { c.escape_unicode().to_string() })
+                        .map(|c| {
+                            if c == ' ' || c.is_ascii_graphic() {
+                                c.to_string()
+                            } else {
+                                c.escape_unicode().to_string()
+                            }
+                        })
                         .collect();
                     let parts = if self.config.replies_with_data() {
                         let mut reply = Reply::new(ReturnData::Json(Value::Null));
@@ -230,7 +257,9 @@ impl Client {
 
     /// Tells the machine the time; acts on an expired silence deadline.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let Some(deadline) = self.deadline else { return };
+        let Some(deadline) = self.deadline else {
+            return;
+        };
         if now < deadline || self.state != ClientState::Open {
             return;
         }
@@ -243,7 +272,8 @@ impl Client {
             self.deadline = Some(now + self.config.request_timeout * 3);
             self.transmits.push_back(Transmit::ResetSocket);
             let retries_left = self.config.max_retries - self.silent_periods;
-            self.events.push_back(ClientEvent::PeerSilent { retries_left });
+            self.events
+                .push_back(ClientEvent::PeerSilent { retries_left });
         }
     }
 

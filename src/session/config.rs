@@ -129,11 +129,19 @@ impl Config {
             return Err(ConfigError::MultiServerAndMultiClient);
         }
         if self.bidirectional && !self.pattern.is_synchronous() {
-            return Err(ConfigError::BidirectionalNeedsSynchronousPattern { pattern: self.pattern });
+            return Err(ConfigError::BidirectionalNeedsSynchronousPattern {
+                pattern: self.pattern,
+            });
         }
-        for (on, mode) in [(self.multiserver, "multi-server"), (self.multiclient, "multi-client")] {
+        for (on, mode) in [
+            (self.multiserver, "multi-server"),
+            (self.multiclient, "multi-client"),
+        ] {
             if on && self.pattern == Pattern::Pair {
-                return Err(ConfigError::MultiModeNeedsPattern1Or2 { mode, pattern: self.pattern });
+                return Err(ConfigError::MultiModeNeedsPattern1Or2 {
+                    mode,
+                    pattern: self.pattern,
+                });
             }
         }
         if self.request_timeout.is_zero() {

@@ -16,8 +16,8 @@ use std::time::Instant;
 use super::{Config, ConfigError, Pattern, Transmit};
 use crate::json::Value;
 use crate::wire::{
-    decode_client_message, encode_frame_message, encode_terminate, ClientMessage, DecodeError, FrameMessage, Parts,
-    Payload, ReplyKind, ReturnData,
+    decode_client_message, encode_frame_message, encode_terminate, ClientMessage, DecodeError,
+    FrameMessage, Parts, Payload, ReplyKind, ReturnData,
 };
 
 /// Where the server is in its lockstep (spec/05, server table).
@@ -122,10 +122,18 @@ pub enum SendError {
 #[derive(Debug)]
 enum State {
     Idle,
-    AwaitingReply { seq: u64, parts: Parts, deadline: Instant },
+    AwaitingReply {
+        seq: u64,
+        parts: Parts,
+        deadline: Instant,
+    },
     /// `remaining` more termination messages follow this one (multi-client
     /// mode sends one per client, each after the previous was answered).
-    Closing { remaining: usize, acknowledged: bool, deadline: Instant },
+    Closing {
+        remaining: usize,
+        acknowledged: bool,
+        deadline: Instant,
+    },
     Closed,
     Failed,
 }
@@ -202,7 +210,12 @@ impl Server {
     /// Queues a frame with its message and returns the frame's sequence
     /// number. Only allowed in [`ServerState::Idle`]: the patterns are
     /// lockstep.
-    pub fn send_frame(&mut self, payload: impl Into<Payload>, message: Value, now: Instant) -> Result<u64, SendError> {
+    pub fn send_frame(
+        &mut self,
+        payload: impl Into<Payload>,
+        message: Value,
+        now: Instant,
+    ) -> Result<u64, SendError> {
         match &self.state {
             State::Idle => {}
             State::AwaitingReply { seq, .. } => return Err(SendError::AwaitingReply { seq: *seq }),
@@ -220,7 +233,11 @@ impl Server {
         self.transmits.push_back(Transmit::Send(parts.clone()));
         if self.config.pattern.is_synchronous() {
             let deadline = now + self.config.request_timeout;
-            self.state = State::AwaitingReply { seq, parts, deadline };
+            self.state = State::AwaitingReply {
+                seq,
+                parts,
+                deadline,
+            };
         } else {
             self.events.push_back(ServerEvent::Published { seq });
         }
@@ -231,12 +248,16 @@ impl Server {
     /// reported as [`ServerEvent::Abandoned`]. Closing twice is harmless.
     pub fn close(&mut self, now: Instant) {
         match std::mem::replace(&mut self.state, State::Closed) {
-            State::AwaitingReply { seq, .. } => self.events.push_back(ServerEvent::Abandoned { seq }),
+            State::AwaitingReply { seq, .. } => {
+                self.events.push_back(ServerEvent::Abandoned { seq })
+            }
             State::Idle => {}
             State::Failed => {
                 // The peer is gone: no handshake (as vidgear).
                 self.state = State::Failed;
-                self.events.push_back(ServerEvent::Closed { acknowledged: false });
+                self.events.push_back(ServerEvent::Closed {
+                    acknowledged: false,
+                });
                 return;
             }
             other => {
@@ -246,22 +267,36 @@ impl Server {
         }
         // A multi-client server terminates every client it has heard from
         // (on pattern 2 it has heard from none, and sends one anyway).
-        let copies = if self.config.multiclient { self.clients_seen.len().max(1) } else { 1 };
+        let copies = if self.config.multiclient {
+            self.clients_seen.len().max(1)
+        } else {
+            1
+        };
         if self.config.pattern == Pattern::ReqRep {
             self.send_terminate();
-            self.state =
-                State::Closing { remaining: copies - 1, acknowledged: true, deadline: now + self.config.request_timeout / 5 };
+            self.state = State::Closing {
+                remaining: copies - 1,
+                acknowledged: true,
+                deadline: now + self.config.request_timeout / 5,
+            };
         } else {
             for _ in 0..copies {
                 self.send_terminate();
             }
-            self.events.push_back(ServerEvent::Closed { acknowledged: false });
+            self.events.push_back(ServerEvent::Closed {
+                acknowledged: false,
+            });
         }
     }
 
     fn send_terminate(&mut self) {
-        let port = self.config.port.as_ref().filter(|_| self.config.multiserver);
-        self.transmits.push_back(Transmit::Send(encode_terminate(port)));
+        let port = self
+            .config
+            .port
+            .as_ref()
+            .filter(|_| self.config.multiserver);
+        self.transmits
+            .push_back(Transmit::Send(encode_terminate(port)));
     }
 
     /// One termination was answered (or timed out): send the next or finish.
@@ -272,7 +307,11 @@ impl Server {
         } else {
             self.send_terminate();
             let deadline = now + self.config.request_timeout / 5;
-            self.state = State::Closing { remaining: remaining - 1, acknowledged, deadline };
+            self.state = State::Closing {
+                remaining: remaining - 1,
+                acknowledged,
+                deadline,
+            };
         }
     }
 
@@ -281,7 +320,11 @@ impl Server {
         match std::mem::replace(&mut self.state, State::Idle) {
             State::AwaitingReply { seq, .. } => {
                 self.silent_periods = 0;
-                let kind = if self.config.replies_with_data() { ReplyKind::Reply } else { ReplyKind::Confirmation };
+                let kind = if self.config.replies_with_data() {
+                    ReplyKind::Reply
+                } else {
+                    ReplyKind::Confirmation
+                };
                 let event = match decode_client_message(&parts, kind, &self.config.limits) {
                     Ok(ClientMessage::Reply(reply)) => {
                         if self.config.multiclient {
@@ -293,7 +336,11 @@ impl Server {
                         }
                         match reply.error {
                             Some(reason) => ServerEvent::Rejected { seq, reason },
-                            None => ServerEvent::Reply { seq, port: reply.port, data: reply.data },
+                            None => ServerEvent::Reply {
+                                seq,
+                                port: reply.port,
+                                data: reply.data,
+                            },
                         }
                     }
                     Ok(ClientMessage::Rejection(reason)) => ServerEvent::Rejected { seq, reason },
@@ -302,10 +349,15 @@ impl Server {
                 };
                 self.events.push_back(event);
             }
-            State::Closing { remaining, acknowledged, .. } => self.termination_step(remaining, acknowledged, now),
+            State::Closing {
+                remaining,
+                acknowledged,
+                ..
+            } => self.termination_step(remaining, acknowledged, now),
             other => {
                 self.state = other;
-                self.events.push_back(ServerEvent::Stray { parts: parts.len() });
+                self.events
+                    .push_back(ServerEvent::Stray { parts: parts.len() });
             }
         }
     }
@@ -313,7 +365,11 @@ impl Server {
     /// Tells the machine the time; acts on an expired deadline.
     pub fn handle_timeout(&mut self, now: Instant) {
         match &mut self.state {
-            State::AwaitingReply { seq, parts, deadline } if now >= *deadline => {
+            State::AwaitingReply {
+                seq,
+                parts,
+                deadline,
+            } if now >= *deadline => {
                 let seq = *seq;
                 self.silent_periods += 1;
                 if self.silent_periods >= self.config.max_retries {
@@ -324,10 +380,15 @@ impl Server {
                     self.transmits.push_back(Transmit::ResetSocket);
                     self.transmits.push_back(Transmit::Send(parts.clone()));
                     let retries_left = self.config.max_retries - self.silent_periods;
-                    self.events.push_back(ServerEvent::PeerSilent { seq, retries_left });
+                    self.events
+                        .push_back(ServerEvent::PeerSilent { seq, retries_left });
                 }
             }
-            State::Closing { remaining, deadline, .. } if now >= *deadline => {
+            State::Closing {
+                remaining,
+                deadline,
+                ..
+            } if now >= *deadline => {
                 let remaining = *remaining;
                 self.termination_step(remaining, false, now);
             }
@@ -348,7 +409,9 @@ impl Server {
     /// When [`Server::handle_timeout`] must be called next, if ever.
     pub fn poll_timeout(&self) -> Option<Instant> {
         match &self.state {
-            State::AwaitingReply { deadline, .. } | State::Closing { deadline, .. } => Some(*deadline),
+            State::AwaitingReply { deadline, .. } | State::Closing { deadline, .. } => {
+                Some(*deadline)
+            }
             _ => None,
         }
     }

@@ -111,6 +111,10 @@ pub struct Compression {
 impl Default for Compression {
     /// vidgear's defaults: fast DCT on, fast upsampling off, BGR.
     fn default() -> Compression {
-        Compression { fast_dct: true, fast_upsample: false, colorspace: Colorspace::Bgr }
+        Compression {
+            fast_dct: true,
+            fast_upsample: false,
+            colorspace: Colorspace::Bgr,
+        }
     }
 }

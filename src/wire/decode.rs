@@ -6,7 +6,9 @@
 
 use bytes::Bytes;
 
-use super::message::{ClientMessage, FrameMessage, Payload, Reply, ReturnData, ServerMessage, REJECTION_PREFIX};
+use super::message::{
+    ClientMessage, FrameMessage, Payload, Reply, ReturnData, ServerMessage, REJECTION_PREFIX,
+};
 use super::{Colorspace, Compression, DecodeError, Dtype, Frame, MAX_DIMS};
 use crate::json::{parse_with_depth, Map, Value, DEFAULT_MAX_DEPTH};
 
@@ -29,7 +31,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { max_message_bytes: 512 << 20, max_json_depth: DEFAULT_MAX_DEPTH }
+        Limits {
+            max_message_bytes: 512 << 20,
+            max_json_depth: DEFAULT_MAX_DEPTH,
+        }
     }
 }
 
@@ -57,9 +62,14 @@ fn json_kind(v: &Value) -> &'static str {
 }
 
 fn check_size(parts: &[Bytes], limits: &Limits) -> Result<(), DecodeError> {
-    let size = parts.iter().fold(0usize, |acc, p| acc.saturating_add(p.len()));
+    let size = parts
+        .iter()
+        .fold(0usize, |acc, p| acc.saturating_add(p.len()));
     if size > limits.max_message_bytes {
-        return Err(DecodeError::TooLarge { size, limit: limits.max_message_bytes });
+        return Err(DecodeError::TooLarge {
+            size,
+            limit: limits.max_message_bytes,
+        });
     }
     Ok(())
 }
@@ -67,17 +77,29 @@ fn check_size(parts: &[Bytes], limits: &Limits) -> Result<(), DecodeError> {
 fn parse_object(part: &'static str, bytes: &[u8], limits: &Limits) -> Result<Map, DecodeError> {
     match parse_with_depth(bytes, limits.max_json_depth) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(other) => Err(DecodeError::NotAnObject { part, found: json_kind(&other) }),
+        Ok(other) => Err(DecodeError::NotAnObject {
+            part,
+            found: json_kind(&other),
+        }),
         Err(source) => Err(DecodeError::Json { part, source }),
     }
 }
 
-fn field<'m>(map: &'m Map, part: &'static str, name: &'static str) -> Result<&'m Value, DecodeError> {
-    map.get(name).ok_or(DecodeError::MissingField { part, field: name })
+fn field<'m>(
+    map: &'m Map,
+    part: &'static str,
+    name: &'static str,
+) -> Result<&'m Value, DecodeError> {
+    map.get(name)
+        .ok_or(DecodeError::MissingField { part, field: name })
 }
 
 fn wrong(field: &'static str, expected: &'static str, found: &Value) -> DecodeError {
-    DecodeError::WrongType { field, expected, found: json_kind(found) }
+    DecodeError::WrongType {
+        field,
+        expected,
+        found: json_kind(found),
+    }
 }
 
 fn bool_field(map: &Map, part: &'static str, name: &'static str) -> Result<bool, DecodeError> {
@@ -94,7 +116,9 @@ fn parse_compression(v: &Value) -> Result<Option<Compression>, DecodeError> {
                 Some(other) => Err(DecodeError::BadCompression {
                     reason: format!("{name:?} must be a boolean, found {}", json_kind(other)),
                 }),
-                None => Err(DecodeError::BadCompression { reason: format!("{name:?} is missing") }),
+                None => Err(DecodeError::BadCompression {
+                    reason: format!("{name:?} is missing"),
+                }),
             };
             let colorspace = match map.get("colorspace") {
                 // Headers carry the upper-case names exactly; the lenient
@@ -102,15 +126,28 @@ fn parse_compression(v: &Value) -> Result<Option<Compression>, DecodeError> {
                 Some(Value::String(s)) => Colorspace::ALL
                     .into_iter()
                     .find(|c| c.name() == s)
-                    .ok_or_else(|| DecodeError::BadCompression { reason: format!("unknown colorspace {s:?}") })?,
+                    .ok_or_else(|| DecodeError::BadCompression {
+                        reason: format!("unknown colorspace {s:?}"),
+                    })?,
                 Some(other) => {
                     return Err(DecodeError::BadCompression {
-                        reason: format!("\"colorspace\" must be a string, found {}", json_kind(other)),
+                        reason: format!(
+                            "\"colorspace\" must be a string, found {}",
+                            json_kind(other)
+                        ),
                     })
                 }
-                None => return Err(DecodeError::BadCompression { reason: "\"colorspace\" is missing".into() }),
+                None => {
+                    return Err(DecodeError::BadCompression {
+                        reason: "\"colorspace\" is missing".into(),
+                    })
+                }
             };
-            Ok(Some(Compression { fast_dct: flag("dct")?, fast_upsample: flag("ups")?, colorspace }))
+            Ok(Some(Compression {
+                fast_dct: flag("dct")?,
+                fast_upsample: flag("ups")?,
+                colorspace,
+            }))
         }
         other => Err(wrong("compression", "false or an object", other)),
     }
@@ -124,7 +161,10 @@ fn parse_shape(field_name: &'static str, v: &Value) -> Result<Vec<usize>, Decode
     if items.len() > MAX_DIMS {
         return Err(DecodeError::BadShape {
             field: field_name,
-            reason: format!("{} dimensions, more than the limit of {MAX_DIMS}", items.len()),
+            reason: format!(
+                "{} dimensions, more than the limit of {MAX_DIMS}",
+                items.len()
+            ),
         });
     }
     items
@@ -132,7 +172,10 @@ fn parse_shape(field_name: &'static str, v: &Value) -> Result<Vec<usize>, Decode
         .map(|item| match item {
             Value::Number(n) if n.is_integer() => {
                 if n.as_str().starts_with('-') && n.as_str() != "-0" {
-                    Err(DecodeError::BadShape { field: field_name, reason: format!("negative dimension {n}") })
+                    Err(DecodeError::BadShape {
+                        field: field_name,
+                        reason: format!("negative dimension {n}"),
+                    })
                 } else {
                     // `-0` is Python's int 0; `as_u64` would refuse its sign.
                     n.as_str()
@@ -140,7 +183,10 @@ fn parse_shape(field_name: &'static str, v: &Value) -> Result<Vec<usize>, Decode
                         .parse::<u64>()
                         .ok()
                         .and_then(|d| usize::try_from(d).ok())
-                        .ok_or_else(|| DecodeError::BadShape { field: field_name, reason: format!("dimension {n} is too large") })
+                        .ok_or_else(|| DecodeError::BadShape {
+                            field: field_name,
+                            reason: format!("dimension {n} is too large"),
+                        })
                 }
             }
             other => Err(DecodeError::BadShape {
@@ -164,9 +210,10 @@ fn parse_payload(
     }
     let (dtype_name, shape_name) = names;
     let dtype = match field(map, part, dtype_name)? {
-        Value::String(s) => s
-            .parse::<Dtype>()
-            .map_err(|e| DecodeError::UnknownDtype { field: dtype_name, dtype: e.0 })?,
+        Value::String(s) => s.parse::<Dtype>().map_err(|e| DecodeError::UnknownDtype {
+            field: dtype_name,
+            dtype: e.0,
+        })?,
         other => return Err(wrong(dtype_name, "a string", other)),
     };
     let shape = parse_shape(shape_name, field(map, part, shape_name)?)?;
@@ -181,11 +228,18 @@ fn parse_payload(
 /// let parts = [Bytes::from_static(br#"{"terminate_flag": true}"#)];
 /// assert_eq!(decode_server_message(&parts, &Limits::default()).unwrap(), ServerMessage::Terminate { port: None });
 /// ```
-pub fn decode_server_message(parts: &[Bytes], limits: &Limits) -> Result<ServerMessage, DecodeError> {
+pub fn decode_server_message(
+    parts: &[Bytes],
+    limits: &Limits,
+) -> Result<ServerMessage, DecodeError> {
     const KIND: &str = "a frame or termination message";
     const PART: &str = "the header";
     if parts.is_empty() || parts.len() > 2 {
-        return Err(DecodeError::PartCount { kind: KIND, expected: "1 or 2", actual: parts.len() });
+        return Err(DecodeError::PartCount {
+            kind: KIND,
+            expected: "1 or 2",
+            actual: parts.len(),
+        });
     }
     check_size(parts, limits)?;
     let map = parse_object(PART, &parts[0], limits)?;
@@ -195,7 +249,11 @@ pub fn decode_server_message(parts: &[Bytes], limits: &Limits) -> Result<ServerM
         return Ok(ServerMessage::Terminate { port });
     }
     if parts.len() != 2 {
-        return Err(DecodeError::PartCount { kind: "a frame message", expected: "2", actual: parts.len() });
+        return Err(DecodeError::PartCount {
+            kind: "a frame message",
+            expected: "2",
+            actual: parts.len(),
+        });
     }
     let message = map.get("message").cloned().unwrap_or(Value::Null);
     let pattern = match field(&map, PART, "pattern")? {
@@ -203,7 +261,12 @@ pub fn decode_server_message(parts: &[Bytes], limits: &Limits) -> Result<ServerM
         other => return Err(wrong("pattern", "a string", other)),
     };
     let payload = parse_payload(&map, PART, ("dtype", "shape"), parts[1].clone())?;
-    Ok(ServerMessage::Frame(FrameMessage { port, message, pattern, payload }))
+    Ok(ServerMessage::Frame(FrameMessage {
+        port,
+        message,
+        pattern,
+        payload,
+    }))
 }
 
 /// Decodes a message from client to server, as expected in state `kind`.
@@ -217,20 +280,34 @@ pub fn decode_server_message(parts: &[Bytes], limits: &Limits) -> Result<ServerM
 ///     other => panic!("{other:?}"),
 /// }
 /// ```
-pub fn decode_client_message(parts: &[Bytes], kind: ReplyKind, limits: &Limits) -> Result<ClientMessage, DecodeError> {
+pub fn decode_client_message(
+    parts: &[Bytes],
+    kind: ReplyKind,
+    limits: &Limits,
+) -> Result<ClientMessage, DecodeError> {
     check_size(parts, limits)?;
     match kind {
         ReplyKind::Confirmation | ReplyKind::TerminateAck => {
             if parts.len() != 1 {
-                let what = if kind == ReplyKind::TerminateAck { "a termination acknowledgement" } else { "a confirmation" };
-                return Err(DecodeError::PartCount { kind: what, expected: "1", actual: parts.len() });
+                let what = if kind == ReplyKind::TerminateAck {
+                    "a termination acknowledgement"
+                } else {
+                    "a confirmation"
+                };
+                return Err(DecodeError::PartCount {
+                    kind: what,
+                    expected: "1",
+                    actual: parts.len(),
+                });
             }
             let bytes = parts[0].clone();
             if kind == ReplyKind::TerminateAck {
                 return Ok(ClientMessage::TerminateAck(bytes));
             }
             match bytes.strip_prefix(REJECTION_PREFIX.as_bytes()) {
-                Some(_) => Ok(ClientMessage::Rejection(String::from_utf8_lossy(&bytes).into_owned())),
+                Some(_) => Ok(ClientMessage::Rejection(
+                    String::from_utf8_lossy(&bytes).into_owned(),
+                )),
                 None => Ok(ClientMessage::Confirmation(bytes)),
             }
         }
@@ -241,7 +318,11 @@ pub fn decode_client_message(parts: &[Bytes], kind: ReplyKind, limits: &Limits) 
 fn decode_reply(parts: &[Bytes], limits: &Limits) -> Result<Reply, DecodeError> {
     const PART: &str = "the reply";
     if parts.is_empty() || parts.len() > 2 {
-        return Err(DecodeError::PartCount { kind: "a reply", expected: "1 or 2", actual: parts.len() });
+        return Err(DecodeError::PartCount {
+            kind: "a reply",
+            expected: "1 or 2",
+            actual: parts.len(),
+        });
     }
     let map = parse_object(PART, &parts[0], limits)?;
     let port = map.get("port").cloned();
@@ -256,14 +337,32 @@ fn decode_reply(parts: &[Bytes], limits: &Limits) -> Result<Reply, DecodeError> 
     };
     let data = if return_type == "ndarray" {
         if parts.len() != 2 {
-            return Err(DecodeError::PartCount { kind: "a frame reply", expected: "2", actual: parts.len() });
+            return Err(DecodeError::PartCount {
+                kind: "a frame reply",
+                expected: "2",
+                actual: parts.len(),
+            });
         }
-        ReturnData::Frame(parse_payload(&map, PART, ("array_dtype", "array_shape"), parts[1].clone())?)
+        ReturnData::Frame(parse_payload(
+            &map,
+            PART,
+            ("array_dtype", "array_shape"),
+            parts[1].clone(),
+        )?)
     } else {
         if parts.len() != 1 {
-            return Err(DecodeError::PartCount { kind: "a data reply", expected: "1", actual: parts.len() });
+            return Err(DecodeError::PartCount {
+                kind: "a data reply",
+                expected: "1",
+                actual: parts.len(),
+            });
         }
         ReturnData::Json(field(&map, PART, "data")?.clone())
     };
-    Ok(Reply { port, return_type, data, error })
+    Ok(Reply {
+        port,
+        return_type,
+        data,
+        error,
+    })
 }

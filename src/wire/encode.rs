@@ -3,8 +3,8 @@
 use bytes::Bytes;
 
 use super::message::{
-    confirmation_text, ClientMessage, FrameMessage, Payload, Reply, ReturnData, ServerMessage, REJECTION_PREFIX,
-    TERMINATE_ACK, TERMINATE_ACK_MULTISERVER,
+    confirmation_text, ClientMessage, FrameMessage, Payload, Reply, ReturnData, ServerMessage,
+    REJECTION_PREFIX, TERMINATE_ACK, TERMINATE_ACK_MULTISERVER,
 };
 use super::Compression;
 use crate::json::{write_python_json, Value};
@@ -109,7 +109,10 @@ pub fn encode_frame_header(msg: &FrameMessage) -> Vec<u8> {
 
 /// A frame message: header and payload (the payload is shared, not copied).
 pub fn encode_frame_message(msg: &FrameMessage) -> Parts {
-    vec![Bytes::from(encode_frame_header(msg)), msg.payload.bytes().clone()]
+    vec![
+        Bytes::from(encode_frame_header(msg)),
+        msg.payload.bytes().clone(),
+    ]
 }
 
 /// The one-part termination message.
@@ -186,12 +189,18 @@ pub fn encode_confirmation(device_id: &str) -> Parts {
 
 /// netgear's non-bidirectional rejection string.
 pub fn encode_rejection(device_id: &str, reason: &str) -> Parts {
-    vec![Bytes::from(format!("{REJECTION_PREFIX}{device_id}: {reason}"))]
+    vec![Bytes::from(format!(
+        "{REJECTION_PREFIX}{device_id}: {reason}"
+    ))]
 }
 
 /// The termination acknowledgement (pattern 1).
 pub fn encode_terminate_ack(multiserver: bool) -> Parts {
-    let text = if multiserver { TERMINATE_ACK_MULTISERVER } else { TERMINATE_ACK };
+    let text = if multiserver {
+        TERMINATE_ACK_MULTISERVER
+    } else {
+        TERMINATE_ACK
+    };
     vec![Bytes::from_static(text.as_bytes())]
 }
 

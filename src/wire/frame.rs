@@ -67,15 +67,27 @@ impl Frame {
     /// Builds a frame, checking that `data` holds exactly the bytes that
     /// `shape` and `dtype` call for. An empty shape is a 0-d array (one
     /// element), as in numpy.
-    pub fn new(dtype: Dtype, shape: impl Into<Vec<usize>>, data: impl Into<Bytes>) -> Result<Frame, FrameError> {
+    pub fn new(
+        dtype: Dtype,
+        shape: impl Into<Vec<usize>>,
+        data: impl Into<Bytes>,
+    ) -> Result<Frame, FrameError> {
         let shape = shape.into();
         let data = data.into();
         if shape.len() > MAX_DIMS {
             return Err(FrameError::TooManyDims(shape.len()));
         }
-        let expected = byte_size(dtype, &shape).ok_or_else(|| FrameError::SizeOverflow { shape: shape.clone(), dtype })?;
+        let expected = byte_size(dtype, &shape).ok_or_else(|| FrameError::SizeOverflow {
+            shape: shape.clone(),
+            dtype,
+        })?;
         if expected != data.len() as u64 {
-            return Err(FrameError::SizeMismatch { shape, dtype, expected, actual: data.len() });
+            return Err(FrameError::SizeMismatch {
+                shape,
+                dtype,
+                expected,
+                actual: data.len(),
+            });
         }
         Ok(Frame { dtype, shape, data })
     }

@@ -112,7 +112,12 @@ impl Reply {
             ReturnData::Frame(_) => "ndarray",
         }
         .to_owned();
-        Reply { port: None, return_type, data, error: None }
+        Reply {
+            port: None,
+            return_type,
+            data,
+            error: None,
+        }
     }
 }
 

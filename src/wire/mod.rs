@@ -24,12 +24,13 @@ pub use compression::{Colorspace, Compression, UnknownColorspace};
 pub use decode::{decode_client_message, decode_server_message, Limits, ReplyKind};
 pub use dtype::{Dtype, UnknownDtype};
 pub use encode::{
-    encode_client_message, encode_confirmation, encode_frame_header, encode_frame_message, encode_rejection,
-    encode_reply, encode_server_message, encode_terminate, encode_terminate_ack, Parts,
+    encode_client_message, encode_confirmation, encode_frame_header, encode_frame_message,
+    encode_rejection, encode_reply, encode_server_message, encode_terminate, encode_terminate_ack,
+    Parts,
 };
 pub use error::DecodeError;
 pub use frame::{byte_size, Frame, FrameError, MAX_DIMS};
 pub use message::{
-    confirmation_text, ClientMessage, FrameMessage, Payload, Reply, ReturnData, ServerMessage, REJECTION_PREFIX,
-    TERMINATE_ACK, TERMINATE_ACK_MULTISERVER,
+    confirmation_text, ClientMessage, FrameMessage, Payload, Reply, ReturnData, ServerMessage,
+    REJECTION_PREFIX, TERMINATE_ACK, TERMINATE_ACK_MULTISERVER,
 };

@@ -31,6 +31,20 @@ pub struct SendArgs {
     /// and big integers are kept), or @PATH to read it from a file
     #[arg(long, value_name = "JSON", value_parser = parse_json_arg)]
     pub message: Option<Value>,
+
+    /// Send at most this many frames per second (default: as fast as the
+    /// lockstep allows)
+    #[arg(long, value_name = "FPS", value_parser = parse_fps)]
+    pub fps: Option<f64>,
+}
+
+fn parse_fps(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(f) if f.is_finite() && f > 0.0 => Ok(f),
+        _ => Err(format!(
+            "{text:?} is not a positive number of frames per second"
+        )),
+    }
 }
 
 /// The JSON form of return data: the value itself, or a description of a
@@ -53,6 +67,7 @@ pub fn run(args: SendArgs, quiet: bool, stop: StopFlag) -> Result<(), CliError> 
         shape,
         dtype,
         message,
+        fps,
     } = args;
     let config = conn.config();
     config
@@ -73,7 +88,14 @@ pub fn run(args: SendArgs, quiet: bool, stop: StopFlag) -> Result<(), CliError> 
     let mut stats = Stats::new("sent", "round trip", quiet);
     let mut failure = None;
     let mut k: u64 = 0;
+    let period = fps.map(|f| std::time::Duration::from_secs_f64(1.0 / f));
+    let paced_from = Instant::now();
     while conn.frames.map_or(true, |n| k < n) && !stop.load(Ordering::SeqCst) {
+        if let Some(period) = period {
+            // Frame k leaves no earlier than k periods after the first.
+            let due = paced_from + period.mul_f64(k as f64);
+            std::thread::sleep(due.saturating_duration_since(Instant::now()));
+        }
         let frame = synth.frame(k);
         let started = Instant::now();
         let written = match server.send(frame, message.clone()) {

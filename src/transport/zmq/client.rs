@@ -76,25 +76,39 @@ pub struct Client {
 /// 8 characters from A–Z and 0–9, like vidgear's device ids.
 fn random_device_id() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    (0..8).map(|_| ALPHABET[fastrand::usize(..ALPHABET.len())] as char).collect()
+    (0..8)
+        .map(|_| ALPHABET[fastrand::usize(..ALPHABET.len())] as char)
+        .collect()
 }
 
 impl Client {
     /// Validates the configuration and binds.
     pub fn new(options: ClientOptions) -> Result<Client, Error> {
-        let ClientOptions { address, ports, protocol, mut config, device_id } = options;
+        let ClientOptions {
+            address,
+            ports,
+            protocol,
+            mut config,
+            device_id,
+        } = options;
         if ports.is_empty() {
             return Err(Error::Options("no port given".into()));
         }
         if ports.len() > 1 && !config.multiserver {
-            return Err(Error::Options("several ports need multi-server mode".into()));
+            return Err(Error::Options(
+                "several ports need multi-server mode".into(),
+            ));
         }
         if config.multiclient && config.port.is_none() {
             config.port = Some(Value::String(ports[0].clone()));
         }
         let device_id = device_id.unwrap_or_else(random_device_id);
         let machine = session::Client::new(config, device_id, Instant::now())?;
-        let socket = Socket::open(Role::Client, machine.config(), endpoints(protocol, &address, &ports))?;
+        let socket = Socket::open(
+            Role::Client,
+            machine.config(),
+            endpoints(protocol, &address, &ports),
+        )?;
         Ok(Client { machine, socket })
     }
 
@@ -120,10 +134,20 @@ impl Client {
         loop {
             while let Some(event) = self.machine.poll_event() {
                 match event {
-                    ClientEvent::Frame { seq, port, message, payload } => {
+                    ClientEvent::Frame {
+                        seq,
+                        port,
+                        message,
+                        payload,
+                    } => {
                         // Answer before handing the frame over.
                         self.flush()?;
-                        return Ok(Some(Received { seq, port, message, payload }));
+                        return Ok(Some(Received {
+                            seq,
+                            port,
+                            message,
+                            payload,
+                        }));
                     }
                     ClientEvent::Rejected { error } => {
                         self.flush()?;
@@ -181,6 +205,7 @@ impl Client {
 impl Drop for Client {
     fn drop(&mut self) {
         let _ = self.flush();
-        self.socket.set_linger(self.machine.config().request_timeout / 5);
+        self.socket
+            .set_linger(self.machine.config().request_timeout / 5);
     }
 }

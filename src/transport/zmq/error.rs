@@ -61,6 +61,9 @@ pub enum Error {
 impl Error {
     /// True when the session cannot continue (as opposed to one bad message).
     pub fn is_fatal(&self) -> bool {
-        !matches!(self, Error::Rejected { .. } | Error::BadReply { .. } | Error::BadMessage(_))
+        !matches!(
+            self,
+            Error::Rejected { .. } | Error::BadReply { .. } | Error::BadMessage(_)
+        )
     }
 }

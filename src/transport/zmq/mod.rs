@@ -63,5 +63,8 @@ impl fmt::Display for Protocol {
 /// assert_eq!(endpoints(Protocol::Tcp, "localhost", &["5555".into()]), ["tcp://localhost:5555"]);
 /// ```
 pub fn endpoints(protocol: Protocol, address: &str, ports: &[String]) -> Vec<String> {
-    ports.iter().map(|p| format!("{}://{}:{}", protocol.name(), address, p)).collect()
+    ports
+        .iter()
+        .map(|p| format!("{}://{}:{}", protocol.name(), address, p))
+        .collect()
 }

@@ -73,19 +73,34 @@ pub struct Server {
 impl Server {
     /// Validates the configuration and connects.
     pub fn new(options: ServerOptions) -> Result<Server, Error> {
-        let ServerOptions { address, ports, protocol, mut config } = options;
+        let ServerOptions {
+            address,
+            ports,
+            protocol,
+            mut config,
+        } = options;
         if ports.is_empty() {
             return Err(Error::Options("no port given".into()));
         }
         if ports.len() > 1 && !config.multiclient {
-            return Err(Error::Options("several ports need multi-client mode".into()));
+            return Err(Error::Options(
+                "several ports need multi-client mode".into(),
+            ));
         }
         if config.multiserver && config.port.is_none() {
             config.port = Some(Value::String(ports[0].clone()));
         }
         let machine = session::Server::new(config)?;
-        let socket = Socket::open(Role::Server, machine.config(), endpoints(protocol, &address, &ports))?;
-        Ok(Server { machine, socket, closed: false })
+        let socket = Socket::open(
+            Role::Server,
+            machine.config(),
+            endpoints(protocol, &address, &ports),
+        )?;
+        Ok(Server {
+            machine,
+            socket,
+            closed: false,
+        })
     }
 
     /// The session configuration.
@@ -98,25 +113,53 @@ impl Server {
     /// retry budget allows. Errors: [`Error::PeerGone`] when the budget is
     /// spent (the frame is lost), [`Error::Rejected`] / [`Error::BadReply`]
     /// for an answer that is not return data (the session goes on).
-    pub fn send(&mut self, payload: impl Into<Payload>, message: impl Into<Value>) -> Result<Sent, Error> {
+    pub fn send(
+        &mut self,
+        payload: impl Into<Payload>,
+        message: impl Into<Value>,
+    ) -> Result<Sent, Error> {
         // After a failure or close, every send is refused the same way.
-        self.machine.send_frame(payload, message.into(), Instant::now()).map_err(|_| Error::Closed)?;
+        self.machine
+            .send_frame(payload, message.into(), Instant::now())
+            .map_err(|_| Error::Closed)?;
         loop {
             self.flush()?;
             while let Some(event) = self.machine.poll_event() {
                 match event {
-                    ServerEvent::Reply { seq, port, data } => return Ok(Sent { seq, port, reply: Some(data) }),
-                    ServerEvent::Delivered { seq } | ServerEvent::Published { seq } => {
-                        return Ok(Sent { seq, port: None, reply: None })
+                    ServerEvent::Reply { seq, port, data } => {
+                        return Ok(Sent {
+                            seq,
+                            port,
+                            reply: Some(data),
+                        })
                     }
-                    ServerEvent::Rejected { seq, reason } => return Err(Error::Rejected { seq, reason }),
-                    ServerEvent::BadReply { seq, error } => return Err(Error::BadReply { seq, error }),
+                    ServerEvent::Delivered { seq } | ServerEvent::Published { seq } => {
+                        return Ok(Sent {
+                            seq,
+                            port: None,
+                            reply: None,
+                        })
+                    }
+                    ServerEvent::Rejected { seq, reason } => {
+                        return Err(Error::Rejected { seq, reason })
+                    }
+                    ServerEvent::BadReply { seq, error } => {
+                        return Err(Error::BadReply { seq, error })
+                    }
                     ServerEvent::PeerSilent { seq, retries_left } => {
-                        tracing::warn!(seq, retries_left, "no answer from the client; reconnecting and resending");
+                        tracing::warn!(
+                            seq,
+                            retries_left,
+                            "no answer from the client; reconnecting and resending"
+                        );
                     }
                     ServerEvent::GaveUp { seq } => return Err(self.gone(seq)),
-                    ServerEvent::Stray { parts } => tracing::debug!(parts, "ignored a stray message"),
-                    ServerEvent::Abandoned { .. } | ServerEvent::Closed { .. } => return Err(Error::Closed),
+                    ServerEvent::Stray { parts } => {
+                        tracing::debug!(parts, "ignored a stray message")
+                    }
+                    ServerEvent::Abandoned { .. } | ServerEvent::Closed { .. } => {
+                        return Err(Error::Closed)
+                    }
                 }
             }
             self.wait_once()?;
@@ -125,7 +168,11 @@ impl Server {
 
     fn gone(&self, seq: u64) -> Error {
         let config = self.machine.config();
-        Error::PeerGone { seq, retries: config.max_retries, timeout_secs: config.request_timeout.as_secs_f64() }
+        Error::PeerGone {
+            seq,
+            retries: config.max_retries,
+            timeout_secs: config.request_timeout.as_secs_f64(),
+        }
     }
 
     /// Carries out what the machine wants sent or reset.
@@ -162,18 +209,24 @@ impl Server {
         }
         self.closed = true;
         // Give the termination message time to leave before the socket goes.
-        self.socket.set_linger(self.machine.config().request_timeout / 5);
+        self.socket
+            .set_linger(self.machine.config().request_timeout / 5);
         self.machine.close(Instant::now());
         loop {
             self.flush()?;
             while let Some(event) = self.machine.poll_event() {
                 match event {
                     ServerEvent::Closed { acknowledged } => return Ok(acknowledged),
-                    ServerEvent::Abandoned { seq } => tracing::warn!(seq, "frame abandoned by close"),
+                    ServerEvent::Abandoned { seq } => {
+                        tracing::warn!(seq, "frame abandoned by close")
+                    }
                     other => tracing::debug!(?other, "event while closing"),
                 }
             }
-            if matches!(self.machine.state(), ServerState::Closed | ServerState::Failed) {
+            if matches!(
+                self.machine.state(),
+                ServerState::Closed | ServerState::Failed
+            ) {
                 return Ok(false);
             }
             self.wait_once()?;

@@ -33,16 +33,40 @@ pub(crate) struct Socket {
     max_message_bytes: usize,
 }
 
-fn zmq_err<'a>(operation: &'static str, endpoint: &'a str) -> impl FnOnce(zmq::Error) -> Error + 'a {
-    move |source| Error::Zmq { operation, endpoint: endpoint.to_owned(), source }
+fn zmq_err<'a>(
+    operation: &'static str,
+    endpoint: &'a str,
+) -> impl FnOnce(zmq::Error) -> Error + 'a {
+    move |source| Error::Zmq {
+        operation,
+        endpoint: endpoint.to_owned(),
+        source,
+    }
 }
 
 impl Socket {
-    pub(crate) fn open(role: Role, config: &Config, endpoints: Vec<String>) -> Result<Socket, Error> {
+    pub(crate) fn open(
+        role: Role,
+        config: &Config,
+        endpoints: Vec<String>,
+    ) -> Result<Socket, Error> {
         let context = zmq::Context::new();
-        let socket = Self::make(&context, role, config.pattern, &endpoints, config.limits.max_message_bytes)?;
+        let socket = Self::make(
+            &context,
+            role,
+            config.pattern,
+            &endpoints,
+            config.limits.max_message_bytes,
+        )?;
         Self::attach(&socket, role, &endpoints)?;
-        Ok(Socket { context, socket, role, pattern: config.pattern, endpoints, max_message_bytes: config.limits.max_message_bytes })
+        Ok(Socket {
+            context,
+            socket,
+            role,
+            pattern: config.pattern,
+            endpoints,
+            max_message_bytes: config.limits.max_message_bytes,
+        })
     }
 
     fn make(
@@ -85,7 +109,9 @@ impl Socket {
     fn attach(socket: &zmq::Socket, role: Role, endpoints: &[String]) -> Result<(), Error> {
         for endpoint in endpoints {
             match role {
-                Role::Server => socket.connect(endpoint).map_err(zmq_err("connect", endpoint))?,
+                Role::Server => socket
+                    .connect(endpoint)
+                    .map_err(zmq_err("connect", endpoint))?,
                 Role::Client => bind_with_patience(socket, endpoint)?,
             }
         }
@@ -94,7 +120,13 @@ impl Socket {
 
     /// The Lazy Pirate reset: drop the socket, make a fresh one.
     pub(crate) fn reset(&mut self) -> Result<(), Error> {
-        let fresh = Self::make(&self.context, self.role, self.pattern, &self.endpoints, self.max_message_bytes)?;
+        let fresh = Self::make(
+            &self.context,
+            self.role,
+            self.pattern,
+            &self.endpoints,
+            self.max_message_bytes,
+        )?;
         // Close the old socket (linger 0) before the fresh one binds: a
         // client's address must be released before it can be bound again.
         drop(std::mem::replace(&mut self.socket, fresh));
@@ -118,7 +150,11 @@ impl Socket {
             let message = zmq::Message::from(Vec::<u8>::from(part));
             self.socket
                 .send(message, flags)
-                .map_err(|source| Error::Zmq { operation: "send", endpoint: self.endpoints.join(", "), source })?;
+                .map_err(|source| Error::Zmq {
+                    operation: "send",
+                    endpoint: self.endpoints.join(", "),
+                    source,
+                })?;
         }
         Ok(())
     }
@@ -137,7 +173,11 @@ impl Socket {
         let ready = self
             .socket
             .poll(zmq::POLLIN, timeout_ms)
-            .map_err(|source| Error::Zmq { operation: "poll", endpoint: self.endpoints.join(", "), source })?;
+            .map_err(|source| Error::Zmq {
+                operation: "poll",
+                endpoint: self.endpoints.join(", "),
+                source,
+            })?;
         if ready == 0 {
             return Ok(None);
         }
@@ -147,7 +187,11 @@ impl Socket {
                 Ok(m) => m,
                 Err(zmq::Error::EAGAIN) if parts.is_empty() => return Ok(None),
                 Err(source) => {
-                    return Err(Error::Zmq { operation: "recv", endpoint: self.endpoints.join(", "), source })
+                    return Err(Error::Zmq {
+                        operation: "recv",
+                        endpoint: self.endpoints.join(", "),
+                        source,
+                    })
                 }
             };
             let more = msg.get_more();
@@ -161,7 +205,9 @@ impl Socket {
     /// Gives queued outgoing messages up to `linger` to leave before the
     /// socket closes (termination messages must not be lost on close).
     pub(crate) fn set_linger(&self, linger: Duration) {
-        let _ = self.socket.set_linger(i32::try_from(linger.as_millis()).unwrap_or(i32::MAX));
+        let _ = self
+            .socket
+            .set_linger(i32::try_from(linger.as_millis()).unwrap_or(i32::MAX));
     }
 }
 
@@ -175,7 +221,13 @@ fn bind_with_patience(socket: &zmq::Socket, endpoint: &str) -> Result<(), Error>
             Err(zmq::Error::EADDRINUSE) if Instant::now() < give_up => {
                 std::thread::sleep(Duration::from_millis(20));
             }
-            Err(source) => return Err(Error::Zmq { operation: "bind", endpoint: endpoint.to_owned(), source }),
+            Err(source) => {
+                return Err(Error::Zmq {
+                    operation: "bind",
+                    endpoint: endpoint.to_owned(),
+                    source,
+                })
+            }
         }
     }
 }

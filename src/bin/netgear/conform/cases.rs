@@ -31,10 +31,18 @@ pub struct Datum {
 
 impl Datum {
     fn json(text: impl Into<String>) -> Datum {
-        Datum { json: text.into(), python: None, expect: None }
+        Datum {
+            json: text.into(),
+            python: None,
+            expect: None,
+        }
     }
     fn python(literal: &'static str, json: &'static str) -> Datum {
-        Datum { json: json.into(), python: Some(literal), expect: Some(json) }
+        Datum {
+            json: json.into(),
+            python: Some(literal),
+            expect: Some(json),
+        }
     }
     pub fn expected_json(&self) -> &str {
         self.expect.unwrap_or(&self.json)
@@ -46,7 +54,10 @@ impl Datum {
 pub enum Return {
     Nothing,
     Data(Datum),
-    Frame { shape: &'static str, dtype: &'static str },
+    Frame {
+        shape: &'static str,
+        dtype: &'static str,
+    },
 }
 
 /// One payload case of the matrix.
@@ -65,7 +76,12 @@ pub struct Case {
 #[derive(Debug, Clone)]
 pub enum Kind {
     /// Stream frames from sender to receiver and check both ends.
-    Stream { sender: Impl, receiver: Impl, pattern: u8, case: Case },
+    Stream {
+        sender: Impl,
+        receiver: Impl,
+        pattern: u8,
+        case: Case,
+    },
     /// Both implementations refuse bidirectional mode on pattern 2.
     Refusal { who: Impl, role: &'static str },
 }
@@ -78,21 +94,36 @@ pub struct Cell {
 impl Cell {
     pub fn id(&self) -> String {
         match &self.kind {
-            Kind::Stream { sender, receiver, pattern, case } => format!("{sender}-{receiver}/p{pattern}/{}", case.name),
+            Kind::Stream {
+                sender,
+                receiver,
+                pattern,
+                case,
+            } => format!("{sender}-{receiver}/p{pattern}/{}", case.name),
             Kind::Refusal { who, role } => format!("refusal/{who}/{role}-bidirectional-pattern2"),
         }
     }
 
     pub fn uses_python(&self) -> bool {
         match &self.kind {
-            Kind::Stream { sender, receiver, .. } => *sender == Impl::Python || *receiver == Impl::Python,
+            Kind::Stream {
+                sender, receiver, ..
+            } => *sender == Impl::Python || *receiver == Impl::Python,
             Kind::Refusal { who, .. } => *who == Impl::Python,
         }
     }
 }
 
 fn bidi(name: &'static str, message: Datum, ret: Return) -> Case {
-    Case { name, bidirectional: true, shape: "48,64,3", dtype: "uint8", message: Some(message), ret, ipc: false }
+    Case {
+        name,
+        bidirectional: true,
+        shape: "48,64,3",
+        dtype: "uint8",
+        message: Some(message),
+        ret,
+        ipc: false,
+    }
 }
 
 fn shaped(name: &'static str, shape: &'static str, dtype: &'static str) -> Case {
@@ -101,7 +132,9 @@ fn shaped(name: &'static str, shape: &'static str, dtype: &'static str) -> Case 
         bidirectional: true,
         shape,
         dtype,
-        message: Some(Datum::json(format!("{{\"shape\": \"{shape}\", \"dtype\": \"{dtype}\"}}"))),
+        message: Some(Datum::json(format!(
+            "{{\"shape\": \"{shape}\", \"dtype\": \"{dtype}\"}}"
+        ))),
         ret: Return::Data(Datum::json("\"ok\"")),
         ipc: false,
     }
@@ -111,22 +144,99 @@ fn shaped(name: &'static str, shape: &'static str, dtype: &'static str) -> Case 
 pub fn cases() -> Vec<Case> {
     let text = |t: &str| Return::Data(Datum::json(t));
     vec![
-        Case { name: "plain", bidirectional: false, shape: "480,640,3", dtype: "uint8", message: None, ret: Return::Nothing, ipc: false },
-        Case { name: "plain-ipc", bidirectional: false, shape: "480,640,3", dtype: "uint8", message: None, ret: Return::Nothing, ipc: true },
-        bidi("vga-text", Datum::json("\"Hello, I am a Server.\""), text("\"Hi, I am a Client here.\"")),
-        bidi("unicode", Datum::json("\"h\u{e9}llo w\u{f6}rld \u{1f3a5} \u{2713} \u{65e5}\u{672c}\""), text("\"merci \u{1f64f} \\u0001\\t\\\"q\\\" \\\\\"")),
-        bidi("nested", Datum::json(r#"{"a": [1, {"b": [true, false, null]}], "c": {"d": "e", "f": []}}"#), text(r#"[1, [2, [3, [4, {}]]]]"#)),
-        bidi("int-keys", Datum::python("{1: 'one', 2: {3: 'three'}}", r#"{"1": "one", "2": {"3": "three"}}"#), Return::Data(Datum::python("{10: [1, 2]}", r#"{"10": [1, 2]}"#))),
-        bidi("tuples", Datum::python("(1, 'two', (3.5, None))", r#"[1, "two", [3.5, null]]"#), Return::Data(Datum::python("((1, 2), (3, 4))", "[[1, 2], [3, 4]]"))),
-        bidi("huge-int", Datum::json("[1267650600228229401496703205376, -1180591620717411303424, 18446744073709551616]"), text("340282366920938463463374607431768211457")),
-        bidi("float-edges", Datum::json("[0.1, 1e+16, 1e-05, -0.0, 1.5e+300, 5e-324, 1.7976931348623157e+308, 2.5]"), text("[0.30000000000000004, -1e-07]")),
-        bidi("nan-inf", Datum::json("[NaN, Infinity, -Infinity]"), text("{\"x\": NaN, \"y\": -Infinity}")),
-        bidi("bools-null", Datum::json(r#"{"t": true, "f": false, "n": null}"#), text("true")),
+        Case {
+            name: "plain",
+            bidirectional: false,
+            shape: "480,640,3",
+            dtype: "uint8",
+            message: None,
+            ret: Return::Nothing,
+            ipc: false,
+        },
+        Case {
+            name: "plain-ipc",
+            bidirectional: false,
+            shape: "480,640,3",
+            dtype: "uint8",
+            message: None,
+            ret: Return::Nothing,
+            ipc: true,
+        },
+        bidi(
+            "vga-text",
+            Datum::json("\"Hello, I am a Server.\""),
+            text("\"Hi, I am a Client here.\""),
+        ),
+        bidi(
+            "unicode",
+            Datum::json("\"h\u{e9}llo w\u{f6}rld \u{1f3a5} \u{2713} \u{65e5}\u{672c}\""),
+            text("\"merci \u{1f64f} \\u0001\\t\\\"q\\\" \\\\\""),
+        ),
+        bidi(
+            "nested",
+            Datum::json(r#"{"a": [1, {"b": [true, false, null]}], "c": {"d": "e", "f": []}}"#),
+            text(r#"[1, [2, [3, [4, {}]]]]"#),
+        ),
+        bidi(
+            "int-keys",
+            Datum::python(
+                "{1: 'one', 2: {3: 'three'}}",
+                r#"{"1": "one", "2": {"3": "three"}}"#,
+            ),
+            Return::Data(Datum::python("{10: [1, 2]}", r#"{"10": [1, 2]}"#)),
+        ),
+        bidi(
+            "tuples",
+            Datum::python("(1, 'two', (3.5, None))", r#"[1, "two", [3.5, null]]"#),
+            Return::Data(Datum::python("((1, 2), (3, 4))", "[[1, 2], [3, 4]]")),
+        ),
+        bidi(
+            "huge-int",
+            Datum::json(
+                "[1267650600228229401496703205376, -1180591620717411303424, 18446744073709551616]",
+            ),
+            text("340282366920938463463374607431768211457"),
+        ),
+        bidi(
+            "float-edges",
+            Datum::json(
+                "[0.1, 1e+16, 1e-05, -0.0, 1.5e+300, 5e-324, 1.7976931348623157e+308, 2.5]",
+            ),
+            text("[0.30000000000000004, -1e-07]"),
+        ),
+        bidi(
+            "nan-inf",
+            Datum::json("[NaN, Infinity, -Infinity]"),
+            text("{\"x\": NaN, \"y\": -Infinity}"),
+        ),
+        bidi(
+            "bools-null",
+            Datum::json(r#"{"t": true, "f": false, "n": null}"#),
+            text("true"),
+        ),
         bidi("null-return", Datum::json("\"ping\""), text("null")),
-        bidi("big-string", Datum::json(format!("\"{}\"", "x".repeat(1_000_000))), text("\"received\"")),
+        bidi(
+            "big-string",
+            Datum::json(format!("\"{}\"", "x".repeat(1_000_000))),
+            text("\"received\""),
+        ),
         bidi("falsy-message", Datum::json("0"), text("\"\"")),
-        bidi("frame-return", Datum::json("\"send me a frame\""), Return::Frame { shape: "120,160,3", dtype: "uint8" }),
-        bidi("frame-return-f32", Datum::json("\"depth please\""), Return::Frame { shape: "60,80", dtype: "float32" }),
+        bidi(
+            "frame-return",
+            Datum::json("\"send me a frame\""),
+            Return::Frame {
+                shape: "120,160,3",
+                dtype: "uint8",
+            },
+        ),
+        bidi(
+            "frame-return-f32",
+            Datum::json("\"depth please\""),
+            Return::Frame {
+                shape: "60,80",
+                dtype: "float32",
+            },
+        ),
         shaped("shape-1x1", "1,1", "uint8"),
         shaped("shape-odd", "17,31,3", "uint8"),
         shaped("shape-gray2d", "480,640", "uint8"),
@@ -141,18 +251,32 @@ pub fn cases() -> Vec<Case> {
 
 /// Every cell.
 pub fn matrix() -> Vec<Cell> {
-    let pairs = [(Impl::Rust, Impl::Rust), (Impl::Rust, Impl::Python), (Impl::Python, Impl::Rust), (Impl::Python, Impl::Python)];
+    let pairs = [
+        (Impl::Rust, Impl::Rust),
+        (Impl::Rust, Impl::Python),
+        (Impl::Python, Impl::Rust),
+        (Impl::Python, Impl::Python),
+    ];
     let mut cells = Vec::new();
     for (sender, receiver) in pairs {
         for pattern in [0u8, 1] {
             for case in cases() {
-                cells.push(Cell { kind: Kind::Stream { sender, receiver, pattern, case } });
+                cells.push(Cell {
+                    kind: Kind::Stream {
+                        sender,
+                        receiver,
+                        pattern,
+                        case,
+                    },
+                });
             }
         }
     }
     for who in [Impl::Rust, Impl::Python] {
         for role in ["send", "receive"] {
-            cells.push(Cell { kind: Kind::Refusal { who, role } });
+            cells.push(Cell {
+                kind: Kind::Refusal { who, role },
+            });
         }
     }
     cells

@@ -32,7 +32,9 @@ pub fn synthetic_sha256(offset: u64, shape: &[usize], dtype: &str) -> String {
 }
 
 pub fn parse_shape(text: &str) -> Vec<usize> {
-    text.split(',').map(|d| d.trim().parse().expect("shape in the matrix")).collect()
+    text.split(',')
+        .map(|d| d.trim().parse().expect("shape in the matrix"))
+        .collect()
 }
 
 /// Equality of decoded JSON: integers by their digits, floats by value
@@ -49,9 +51,14 @@ pub fn same(a: &Value, b: &Value) -> bool {
                 (fx.is_nan() && fy.is_nan()) || fx.to_bits() == fy.to_bits()
             }
         }
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
+        }
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().zip(y.iter()).all(|((k1, v1), (k2, v2))| k1 == k2 && same(v1, v2))
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y.iter())
+                    .all(|((k1, v1), (k2, v2))| k1 == k2 && same(v1, v2))
         }
         _ => a == b,
     }
@@ -77,6 +84,9 @@ mod tests {
         assert!(same(&p("[NaN, 1e+16]"), &p("[NaN, 1e16]")));
         assert!(!same(&p("0.0"), &p("-0.0")));
         assert!(!same(&p("1"), &p("1.0")));
-        assert!(same(&p("1267650600228229401496703205376"), &p("1267650600228229401496703205376")));
+        assert!(same(
+            &p("1267650600228229401496703205376"),
+            &p("1267650600228229401496703205376")
+        ));
     }
 }

@@ -24,6 +24,9 @@ pub struct ConformArgs {
     /// List the cells and exit.
     #[arg(long)]
     pub list: bool,
+    /// Only create the vidgear venv (if needed) and print its python's path.
+    #[arg(long)]
+    pub provision: bool,
     /// Cells run at the same time.
     #[arg(long, default_value_t = 2)]
     pub jobs: usize,
@@ -36,6 +39,9 @@ pub struct ConformArgs {
     /// Where reports, logs and the venv go.
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/target/conformance"))]
     pub out: PathBuf,
+    /// The Python virtual environment (default: OUT/venv).
+    #[arg(long)]
+    pub venv: Option<PathBuf>,
     /// The repository root (for conformance/python).
     #[arg(long, default_value = env!("CARGO_MANIFEST_DIR"))]
     pub repo: PathBuf,
@@ -43,9 +49,26 @@ pub struct ConformArgs {
 
 /// Runs the matrix; exit status 0 when every selected cell passed.
 pub fn run(args: ConformArgs) -> ExitCode {
+    if args.provision {
+        return match venv::provision(&args) {
+            Ok(python) => {
+                println!("{}", python.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!(
+                    "error: cannot provision the vidgear venv: {e}\n{}",
+                    venv::HOW_TO_PROVIDE
+                );
+                ExitCode::from(1)
+            }
+        };
+    }
     let cells: Vec<cases::Cell> = cases::matrix()
         .into_iter()
-        .filter(|c| args.filter.is_empty() || args.filter.iter().any(|f| c.id().contains(f.as_str())))
+        .filter(|c| {
+            args.filter.is_empty() || args.filter.iter().any(|f| c.id().contains(f.as_str()))
+        })
         .collect();
     if args.list {
         for c in &cells {

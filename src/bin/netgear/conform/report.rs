@@ -25,11 +25,27 @@ pub fn table(results: &[CellResult]) -> String {
     let width = results.iter().map(|r| r.id.len()).max().unwrap_or(4).max(4);
     let mut out = format!("{:width$}  {:6}  {:>8}  notes\n", "cell", "result", "fps");
     for r in results {
-        let notes: Vec<&str> = r.failures.iter().chain(&r.notes).map(String::as_str).collect();
-        let _ = writeln!(out, "{:width$}  {:6}  {:>8}  {}", r.id, status(r), fps_text(r), notes.join("; "));
+        let notes: Vec<&str> = r
+            .failures
+            .iter()
+            .chain(&r.notes)
+            .map(String::as_str)
+            .collect();
+        let _ = writeln!(
+            out,
+            "{:width$}  {:6}  {:>8}  {}",
+            r.id,
+            status(r),
+            fps_text(r),
+            notes.join("; ")
+        );
     }
     let passed = results.iter().filter(|r| r.passed()).count();
-    let _ = writeln!(out, "conformance: {passed} passed, {} failed", results.len() - passed);
+    let _ = writeln!(
+        out,
+        "conformance: {passed} passed, {} failed",
+        results.len() - passed
+    );
     out
 }
 
@@ -44,8 +60,20 @@ pub fn write(out: &Path, results: &[CellResult]) -> std::io::Result<()> {
             m.insert("result", status(r));
             m.insert("fps", r.fps.map(Value::from).unwrap_or(Value::Null));
             m.insert("seconds", r.seconds);
-            m.insert("failures", r.failures.iter().map(|s| Value::from(s.as_str())).collect::<Vec<_>>());
-            m.insert("notes", r.notes.iter().map(|s| Value::from(s.as_str())).collect::<Vec<_>>());
+            m.insert(
+                "failures",
+                r.failures
+                    .iter()
+                    .map(|s| Value::from(s.as_str()))
+                    .collect::<Vec<_>>(),
+            );
+            m.insert(
+                "notes",
+                r.notes
+                    .iter()
+                    .map(|s| Value::from(s.as_str()))
+                    .collect::<Vec<_>>(),
+            );
             Value::Object(m)
         })
         .collect();
@@ -55,14 +83,29 @@ pub fn write(out: &Path, results: &[CellResult]) -> std::io::Result<()> {
     top.insert("passed", passed);
     top.insert("failed", results.len() - passed);
     top.insert("cells", cells);
-    fs::write(out.join("report.json"), Value::Object(top).to_python_json() + "\n")?;
+    fs::write(
+        out.join("report.json"),
+        Value::Object(top).to_python_json() + "\n",
+    )?;
 
     let mut md = String::from("# NetGear conformance report\n\nReference: vidgear 0.3.6 (PyPI). ");
     let _ = writeln!(md, "{passed} of {} cells passed.\n", results.len());
     md.push_str("| cell | result | fps | notes |\n|---|---|---:|---|\n");
     for r in results {
-        let notes: Vec<String> = r.failures.iter().chain(&r.notes).map(|n| n.replace('|', "\\|")).collect();
-        let _ = writeln!(md, "| `{}` | {} | {} | {} |", r.id, status(r), fps_text(r), notes.join("; "));
+        let notes: Vec<String> = r
+            .failures
+            .iter()
+            .chain(&r.notes)
+            .map(|n| n.replace('|', "\\|"))
+            .collect();
+        let _ = writeln!(
+            md,
+            "| `{}` | {} | {} | {} |",
+            r.id,
+            status(r),
+            fps_text(r),
+            notes.join("; ")
+        );
     }
     fs::write(out.join("report.md"), md)
 }

@@ -43,7 +43,11 @@ impl Env {
                 c
             }
             Impl::Python => {
-                let mut c = Command::new(self.python.as_ref().expect("venv provisioned for python cells"));
+                let mut c = Command::new(
+                    self.python
+                        .as_ref()
+                        .expect("venv provisioned for python cells"),
+                );
                 c.arg(&self.peer).arg(role);
                 c
             }
@@ -70,26 +74,47 @@ impl CellResult {
 /// Runs `cells` on `jobs` threads; results come back in matrix order.
 pub fn run_all(env: &Env, cells: Vec<Cell>, jobs: usize) -> Vec<CellResult> {
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<CellResult>>> = Mutex::new((0..cells.len()).map(|_| None).collect());
+    let results: Mutex<Vec<Option<CellResult>>> =
+        Mutex::new((0..cells.len()).map(|_| None).collect());
     thread::scope(|s| {
         for _ in 0..jobs.min(cells.len()) {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(cell) = cells.get(i) else { break };
                 let result = run_cell(env, cell);
-                eprintln!("conform: {:52} {}", result.id, if result.passed() { "pass" } else { "FAIL" });
+                eprintln!(
+                    "conform: {:52} {}",
+                    result.id,
+                    if result.passed() { "pass" } else { "FAIL" }
+                );
                 results.lock().expect("results lock")[i] = Some(result);
             });
         }
     });
-    results.into_inner().expect("results lock").into_iter().map(|r| r.expect("every cell ran")).collect()
+    results
+        .into_inner()
+        .expect("results lock")
+        .into_iter()
+        .map(|r| r.expect("every cell ran"))
+        .collect()
 }
 
 fn run_cell(env: &Env, cell: &Cell) -> CellResult {
     let started = Instant::now();
-    let mut result = CellResult { id: cell.id(), failures: Vec::new(), notes: Vec::new(), fps: None, seconds: 0.0 };
+    let mut result = CellResult {
+        id: cell.id(),
+        failures: Vec::new(),
+        notes: Vec::new(),
+        fps: None,
+        seconds: 0.0,
+    };
     match &cell.kind {
-        Kind::Stream { sender, receiver, pattern, case } => {
+        Kind::Stream {
+            sender,
+            receiver,
+            pattern,
+            case,
+        } => {
             if let Err(e) = stream(env, &mut result, *sender, *receiver, *pattern, case) {
                 result.failures.push(e);
             }
@@ -105,7 +130,10 @@ fn run_cell(env: &Env, cell: &Cell) -> CellResult {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 /// A child whose stdout lines are timestamped as they arrive.
@@ -125,14 +153,22 @@ fn start(mut cmd: Command) -> Result<Running, String> {
     let stdout = child.stdout.take().expect("piped stdout");
     let mut stderr = child.stderr.take().expect("piped stderr");
     let lines = thread::spawn(move || {
-        BufReader::new(stdout).lines().map_while(Result::ok).map(|l| (Instant::now(), l)).collect()
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .map(|l| (Instant::now(), l))
+            .collect()
     });
     let stderr = thread::spawn(move || {
         let mut s = String::new();
         let _ = stderr.read_to_string(&mut s);
         s
     });
-    Ok(Running { child, lines, stderr })
+    Ok(Running {
+        child,
+        lines,
+        stderr,
+    })
 }
 
 struct Finished {
@@ -161,7 +197,15 @@ fn finish(mut r: Running, limit: Duration) -> Finished {
     if timed_out {
         stderr.push_str(&format!("\n[conform: killed after {} s]", limit.as_secs()));
     }
-    Finished { code: if timed_out { None } else { status.and_then(|s| s.code()) }, lines, stderr }
+    Finished {
+        code: if timed_out {
+            None
+        } else {
+            status.and_then(|s| s.code())
+        },
+        lines,
+        stderr,
+    }
 }
 
 fn wait_bound(port: u16, ipc: Option<&Path>, limit: Duration) -> bool {
@@ -181,12 +225,19 @@ fn wait_bound(port: u16, ipc: Option<&Path>, limit: Duration) -> bool {
 
 /// Passes `datum` to `who` as `flag` (JSON text, a file for large values,
 /// or the Python literal where the Python side has one).
-fn datum_args(cmd: &mut Command, who: Impl, flag: &str, datum: &Datum, scratch: &Path) -> Result<(), String> {
+fn datum_args(
+    cmd: &mut Command,
+    who: Impl,
+    flag: &str,
+    datum: &Datum,
+    scratch: &Path,
+) -> Result<(), String> {
     if let (Impl::Python, Some(literal)) = (who, datum.python) {
         cmd.arg(format!("{flag}-python")).arg(literal);
     } else if datum.json.len() > 64 * 1024 {
         let path = scratch.join(format!("{}.json", flag.trim_start_matches('-')));
-        std::fs::write(&path, &datum.json).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        std::fs::write(&path, &datum.json)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         cmd.arg(flag).arg(format!("@{}", path.display()));
     } else {
         cmd.arg(flag).arg(&datum.json);
@@ -198,13 +249,26 @@ fn expected(text: &str) -> Value {
     parse(text.as_bytes()).unwrap_or_else(|e| panic!("matrix JSON {text:?} is invalid: {e}"))
 }
 
-fn stream(env: &Env, result: &mut CellResult, sender: Impl, receiver: Impl, pattern: u8, case: &Case) -> Result<(), String> {
+fn stream(
+    env: &Env,
+    result: &mut CellResult,
+    sender: Impl,
+    receiver: Impl,
+    pattern: u8,
+    case: &Case,
+) -> Result<(), String> {
     let scratch = tempdir_in(&env.out)?;
     let port = free_port();
     let ipc_path = case.ipc.then(|| scratch.join("sock"));
     let frames = env.frames;
     let common = |cmd: &mut Command| {
-        cmd.args(["--port", &port.to_string(), "--pattern", &pattern.to_string(), "--json"]);
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--pattern",
+            &pattern.to_string(),
+            "--json",
+        ]);
         if case.bidirectional {
             cmd.arg("--bidirectional");
         }
@@ -223,14 +287,23 @@ fn stream(env: &Env, result: &mut CellResult, sender: Impl, receiver: Impl, patt
     }
     let mut tx = env.command(sender, "send");
     common(&mut tx);
-    tx.args(["--frames", &frames.to_string(), "--shape", case.shape, "--dtype", case.dtype]);
+    tx.args([
+        "--frames",
+        &frames.to_string(),
+        "--shape",
+        case.shape,
+        "--dtype",
+        case.dtype,
+    ]);
     if let Some(m) = &case.message {
         datum_args(&mut tx, sender, "--message", m, &scratch)?;
     }
 
     let rx_run = start(rx)?;
     // vidgear joins address and port with ':' for ipc as well.
-    let ipc_file = ipc_path.as_ref().map(|p| PathBuf::from(format!("{}:{port}", p.display())));
+    let ipc_file = ipc_path
+        .as_ref()
+        .map(|p| PathBuf::from(format!("{}:{port}", p.display())));
     if !wait_bound(port, ipc_file.as_deref(), Duration::from_secs(30)) {
         let rx_done = finish(rx_run, Duration::from_secs(1));
         return Err(format!("receiver never bound: {}", tail(&rx_done.stderr)));
@@ -241,21 +314,34 @@ fn stream(env: &Env, result: &mut CellResult, sender: Impl, receiver: Impl, patt
 
     let failures = &mut result.failures;
     if tx_done.code != Some(0) {
-        failures.push(format!("sender exit {:?}: {}", tx_done.code, tail(&tx_done.stderr)));
+        failures.push(format!(
+            "sender exit {:?}: {}",
+            tx_done.code,
+            tail(&tx_done.stderr)
+        ));
     }
     if rx_done.code != Some(0) {
-        failures.push(format!("receiver exit {:?} (termination not seen?): {}", rx_done.code, tail(&rx_done.stderr)));
+        failures.push(format!(
+            "receiver exit {:?} (termination not seen?): {}",
+            rx_done.code,
+            tail(&rx_done.stderr)
+        ));
     }
 
     // The receiving end: message, shape, dtype and hash of every frame.
     let shape = parse_shape(case.shape);
     let shape_value = Value::from(shape.clone());
-    let mut want_message = case.message.as_ref().map_or(Value::Null, |m| expected(m.expected_json()));
+    let mut want_message = case
+        .message
+        .as_ref()
+        .map_or(Value::Null, |m| expected(m.expected_json()));
     if !case.bidirectional {
         want_message = Value::Null;
     }
     if receiver == Impl::Python && !want_message.is_truthy() && !want_message.is_null() {
-        result.notes.push("vidgear delivers a falsy message as None (spec/07 §1)".into());
+        result
+            .notes
+            .push("vidgear delivers a falsy message as None (spec/07 §1)".into());
         want_message = Value::Null;
     }
     check_lines(failures, "receiver", &rx_done.lines, frames, |k, line| {
@@ -327,7 +413,10 @@ fn check_lines(
     mut check: impl FnMut(u64, &Value) -> Vec<String>,
 ) {
     if lines.len() as u64 != frames {
-        failures.push(format!("{who} printed {} lines, expected {frames}", lines.len()));
+        failures.push(format!(
+            "{who} printed {} lines, expected {frames}",
+            lines.len()
+        ));
     }
     for (k, (_, text)) in lines.iter().enumerate() {
         let k = k as u64;
@@ -339,7 +428,10 @@ fn check_lines(
             }
         };
         if line.get("seq").and_then(Value::as_i64) != Some(k as i64) {
-            failures.push(format!("{who} line {k} has seq {:?}", line.get("seq").map(show)));
+            failures.push(format!(
+                "{who} line {k} has seq {:?}",
+                line.get("seq").map(show)
+            ));
         }
         let problems = check(k, &line);
         if let Some(first) = problems.first() {
@@ -351,13 +443,28 @@ fn check_lines(
 
 fn refusal(env: &Env, who: Impl, role: &str) -> Result<(), String> {
     let mut cmd = env.command(who, role);
-    cmd.args(["--bidirectional", "--pattern", "2", "--port", &free_port().to_string(), "--frames", "1"]);
+    cmd.args([
+        "--bidirectional",
+        "--pattern",
+        "2",
+        "--port",
+        &free_port().to_string(),
+        "--frames",
+        "1",
+    ]);
     let done = finish(start(cmd)?, Duration::from_secs(30));
     if done.code != Some(2) {
-        return Err(format!("expected exit 2, got {:?}: {}", done.code, tail(&done.stderr)));
+        return Err(format!(
+            "expected exit 2, got {:?}: {}",
+            done.code,
+            tail(&done.stderr)
+        ));
     }
     if !done.stderr.to_lowercase().contains("pattern") {
-        return Err(format!("the error does not name the pattern rule: {}", tail(&done.stderr)));
+        return Err(format!(
+            "the error does not name the pattern rule: {}",
+            tail(&done.stderr)
+        ));
     }
     Ok(())
 }
@@ -377,14 +484,23 @@ fn tempdir_in(out: &Path) -> Result<PathBuf, String> {
             return Ok(dir);
         }
     }
-    Err(format!("cannot create a scratch directory under {}", base.display()))
+    Err(format!(
+        "cannot create a scratch directory under {}",
+        base.display()
+    ))
 }
 
 fn save_logs(out: &Path, id: &str, tx: &Finished, rx: &Finished) {
     let dir = out.join("logs");
     let _ = std::fs::create_dir_all(&dir);
     let stem = id.replace('/', "_");
-    let lines = |f: &Finished| f.lines.iter().map(|(_, l)| l.as_str()).collect::<Vec<_>>().join("\n");
+    let lines = |f: &Finished| {
+        f.lines
+            .iter()
+            .map(|(_, l)| l.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     let _ = std::fs::write(dir.join(format!("{stem}.sender.stderr")), &tx.stderr);
     let _ = std::fs::write(dir.join(format!("{stem}.receiver.stderr")), &rx.stderr);
     let _ = std::fs::write(dir.join(format!("{stem}.sender.stdout")), lines(tx));

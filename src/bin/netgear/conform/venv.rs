@@ -13,7 +13,9 @@ The interop cells need Python 3 with the venv module and pip, and access to the 
   - offline: create target/conformance/venv yourself and pip install -r conformance/python/requirements.txt into it";
 
 fn run(cmd: &mut Command) -> Result<(), String> {
-    let out = cmd.output().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
     if out.status.success() {
         Ok(())
     } else {
@@ -30,11 +32,16 @@ fn run(cmd: &mut Command) -> Result<(), String> {
 /// lock keeps parallel test processes from racing), and returns its python.
 pub fn provision(args: &ConformArgs) -> Result<PathBuf, String> {
     let requirements = args.repo.join("conformance/python/requirements.txt");
-    let wanted = fs::read_to_string(&requirements).map_err(|e| format!("cannot read {}: {e}", requirements.display()))?;
-    fs::create_dir_all(&args.out).map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
-    let lock = fs::File::create(args.out.join("venv.lock")).map_err(|e| e.to_string())?;
-    lock.lock().map_err(|e| format!("cannot lock the venv: {e}"))?;
-    let venv = args.out.join("venv");
+    let wanted = fs::read_to_string(&requirements)
+        .map_err(|e| format!("cannot read {}: {e}", requirements.display()))?;
+    fs::create_dir_all(&args.out)
+        .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
+    let venv = args.venv.clone().unwrap_or_else(|| args.out.join("venv"));
+    let parent = venv.parent().unwrap_or(&args.out);
+    fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    let lock = fs::File::create(parent.join("venv.lock")).map_err(|e| e.to_string())?;
+    lock.lock()
+        .map_err(|e| format!("cannot lock the venv: {e}"))?;
     let python = venv.join("bin/python");
     let stamp = venv.join(".netgear-requirements");
     if python.exists() && fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
@@ -45,16 +52,32 @@ pub fn provision(args: &ConformArgs) -> Result<PathBuf, String> {
         .clone()
         .or_else(|| std::env::var_os("NETGEAR_PYTHON").map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("python3"));
-    eprintln!("conform: creating {} with {} (first use only)", venv.display(), base.display());
+    eprintln!(
+        "conform: creating {} with {} (first use only)",
+        venv.display(),
+        base.display()
+    );
     if !python.exists() {
         run(Command::new(&base).arg("-m").arg("venv").arg(&venv))?;
     }
-    run(Command::new(&python).args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"]).arg(&requirements))?;
+    run(Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+        ])
+        .arg(&requirements))?;
     check_import(&python)?;
     fs::write(&stamp, wanted).map_err(|e| e.to_string())?;
     Ok(python)
 }
 
 fn check_import(python: &Path) -> Result<(), String> {
-    run(Command::new(python).args(["-c", "import vidgear.version as v, zmq, numpy; assert v.__version__ == '0.3.6', v.__version__"]))
+    run(Command::new(python).args([
+        "-c",
+        "import vidgear.version as v, zmq, numpy; assert v.__version__ == '0.3.6', v.__version__",
+    ]))
 }

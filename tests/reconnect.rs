@@ -1,0 +1,223 @@
+//! Lazy Pirate recovery (spec/05 §reliability), with real processes: a peer
+//! is killed (SIGKILL) mid-stream and started again, Rust and Python alike.
+//! Every frame handed to `send` must end answered, or the sender must fail
+//! with the clear error once the budget is spent.
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{command, free_port, wait_bound, Proc};
+use netgear::json::Value;
+
+const FRAMES: usize = 40;
+
+fn receiver(python: bool, port: u16) -> Proc {
+    let mut rx = command(python, "receive");
+    rx.args([
+        "--port",
+        &port.to_string(),
+        "--pattern",
+        "1",
+        "--bidirectional",
+        "--json",
+        "--return",
+        "\"ack\"",
+    ]);
+    rx.args(["--request-timeout", if python { "4" } else { "1" }]);
+    let p = Proc::start(rx);
+    wait_bound(port);
+    p
+}
+
+fn sender(python: bool, port: u16, frames: usize, extra: &[&str]) -> Command {
+    let mut tx = command(python, "send");
+    tx.args([
+        "--port",
+        &port.to_string(),
+        "--pattern",
+        "1",
+        "--bidirectional",
+        "--json",
+    ]);
+    tx.args([
+        "--frames",
+        &frames.to_string(),
+        "--shape",
+        "120,160,3",
+        "--message",
+        "\"m\"",
+    ]);
+    tx.args(extra);
+    tx
+}
+
+fn replies(lines: &[Value]) -> Vec<(i64, Value)> {
+    lines
+        .iter()
+        .map(|l| {
+            (
+                l.get("seq").and_then(Value::as_i64).expect("seq"),
+                l.get("reply").cloned().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// A Rust sender survives its receiver being killed and restarted: every
+/// one of its frames is answered (the frame in flight is resent).
+fn receiver_killed_and_restarted(python_receiver: bool) {
+    let port = free_port();
+    let mut first = receiver(python_receiver, port);
+    let mut tx = Proc::start(sender(
+        false,
+        port,
+        FRAMES,
+        &[
+            "--fps",
+            "40",
+            "--request-timeout",
+            "1",
+            "--max-retries",
+            "6",
+        ],
+    ));
+    tx.wait_lines(10, Duration::from_secs(30));
+    first.wait_lines(5, Duration::from_secs(10));
+    let before = first.kill();
+    // Stay dead for longer than the request timeout, so a frame is surely
+    // in flight and unanswered: the sender must reset and resend it.
+    std::thread::sleep(Duration::from_millis(1500));
+    let second = receiver(python_receiver, port);
+    let (status, lines, stderr) = tx.finish(Duration::from_secs(60));
+    assert!(
+        status.success(),
+        "sender failed after the receiver restarted: {status}\n{stderr}"
+    );
+    let got = replies(&lines);
+    assert_eq!(got.len(), FRAMES, "every frame ends answered");
+    for (k, (seq, reply)) in got.iter().enumerate() {
+        assert_eq!(*seq, k as i64);
+        assert_eq!(
+            reply,
+            &Value::from("ack"),
+            "frame {k} answered by a receiver"
+        );
+    }
+    let (rx_status, after, rx_err) = second.finish(Duration::from_secs(30));
+    assert!(
+        rx_status.success(),
+        "restarted receiver: {rx_status}\n{rx_err}"
+    );
+    assert!(
+        !before.is_empty() && !after.is_empty(),
+        "both receivers got frames"
+    );
+    // Nothing lost: the two receivers together saw every frame (a frame
+    // whose reply died with the first receiver is seen twice).
+    assert!(
+        before.len() + after.len() >= FRAMES,
+        "{} + {} < {FRAMES}",
+        before.len(),
+        after.len()
+    );
+    assert!(
+        stderr.contains("resending"),
+        "the sender reported the silence and the resend:\n{stderr}"
+    );
+}
+
+#[test]
+fn rust_sender_recovers_when_rust_receiver_restarts() {
+    receiver_killed_and_restarted(false);
+}
+
+#[test]
+fn rust_sender_recovers_when_vidgear_receiver_restarts() {
+    receiver_killed_and_restarted(true);
+}
+
+/// A Rust receiver survives its sender being killed and replaced: it keeps
+/// receiving from the new sender and ends at that sender's termination.
+fn sender_killed_and_restarted(python_sender: bool) {
+    let port = free_port();
+    let rx = receiver(false, port);
+    let mut rx = rx;
+    let mut first = Proc::start(sender(python_sender, port, 1000, &["--fps", "40"]));
+    first.wait_lines(5, Duration::from_secs(30));
+    let sent_before = first.kill().len();
+    let second = Proc::start(sender(python_sender, port, 10, &[]));
+    let (status, lines, stderr) = second.finish(Duration::from_secs(60));
+    assert!(status.success(), "second sender: {status}\n{stderr}");
+    assert_eq!(replies(&lines).len(), 10);
+    assert!(replies(&lines)
+        .iter()
+        .all(|(_, r)| *r == Value::from("ack")));
+    rx.wait_lines(sent_before + 10, Duration::from_secs(30));
+    let (rx_status, seen, rx_err) = rx.finish(Duration::from_secs(30));
+    assert!(
+        rx_status.success(),
+        "receiver did not end cleanly at the second sender's termination: {rx_status}\n{rx_err}"
+    );
+    // seq numbers stay consecutive across the two senders: nothing skipped.
+    for (k, line) in seen.iter().enumerate() {
+        assert_eq!(line.get("seq").and_then(Value::as_i64), Some(k as i64));
+    }
+    assert!(seen.len() >= sent_before + 10);
+}
+
+#[test]
+fn rust_receiver_continues_after_rust_sender_restarts() {
+    sender_killed_and_restarted(false);
+}
+
+#[test]
+fn rust_receiver_continues_after_vidgear_sender_restarts() {
+    sender_killed_and_restarted(true);
+}
+
+/// When the receiver never comes back the sender gives up with the clear
+/// error and exit status 1, within the retry budget.
+#[test]
+fn rust_sender_gives_up_when_the_receiver_stays_dead() {
+    let port = free_port();
+    let mut rx = receiver(false, port);
+    let mut tx = Proc::start(sender(
+        false,
+        port,
+        1000,
+        &[
+            "--fps",
+            "50",
+            "--request-timeout",
+            "0.5",
+            "--max-retries",
+            "3",
+        ],
+    ));
+    tx.wait_lines(5, Duration::from_secs(30));
+    rx.wait_lines(5, Duration::from_secs(10));
+    let _ = rx.kill();
+    let killed = Instant::now();
+    let (status, lines, stderr) = tx.finish(Duration::from_secs(30));
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "exit status 1 after the budget: {stderr}"
+    );
+    assert!(
+        stderr.contains("stopped answering"),
+        "clear error on stderr:\n{stderr}"
+    );
+    // 3 silent periods of 0.5 s: well under 10 s, and not before 1.5 s.
+    let took = killed.elapsed();
+    assert!(
+        took >= Duration::from_millis(1400) && took < Duration::from_secs(10),
+        "gave up after {took:?}"
+    );
+    // Every printed frame was answered; the lost one is reported, not printed as answered.
+    assert!(replies(&lines)
+        .iter()
+        .all(|(_, r)| *r == Value::from("ack")));
+}

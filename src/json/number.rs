@@ -122,8 +122,10 @@ pub(crate) fn python_float_repr(x: f64) -> String {
     if x.is_infinite() {
         return if x > 0.0 { "Infinity" } else { "-Infinity" }.into();
     }
-    // ryu yields the shortest round-trip digits; only the layout differs
-    // from Python's, so take ryu's digits and exponent and lay them out again.
+    // ryu yields the shortest round-trip digits and, where two candidates
+    // are equally near, the one Python's repr picks (-1085297024674930.2;
+    // Rust's own `{:e}` prints ...930.3 there). Only the layout differs from
+    // Python's, so take the digits and exponent and lay them out again.
     let mut buf = ryu::Buffer::new();
     let text = buf.format_finite(x);
     let (negative, unsigned) = match text.strip_prefix('-') {
@@ -239,6 +241,7 @@ mod tests {
             (1e22, "1e+22"),
             (9999999999999998.0, "9999999999999998.0"),
             (0.30000000000000004, "0.30000000000000004"),
+            (-1085297024674930.2, "-1085297024674930.2"),
         ];
         for (x, want) in cases {
             assert_eq!(python_float_repr(*x), *want, "repr of {x:e}");

@@ -253,8 +253,8 @@ impl Server {
             }
             State::Idle => {}
             State::Failed => {
-                // The peer is gone: no handshake (as vidgear).
-                self.state = State::Failed;
+                // The peer is gone: no handshake (as vidgear); the state
+                // stays Closed (set above), so a second close is a no-op.
                 self.events.push_back(ServerEvent::Closed {
                     acknowledged: false,
                 });

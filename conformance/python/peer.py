@@ -150,6 +150,8 @@ def build_parser():
     send = sub.add_parser("send", parents=[common], help="run a NetGear server")
     send.add_argument("--shape", default="480,640,3")
     send.add_argument("--dtype", default="uint8")
+    send.add_argument("--fps", type=float, default=None,
+                      help="send at most this many frames per second")
     msg = send.add_mutually_exclusive_group()
     msg.add_argument("--message", default=None, help="JSON value (or @PATH)")
     msg.add_argument("--message-python", default=None,
@@ -239,6 +241,11 @@ def run_send(args):
     start = time.monotonic()
     try:
         while args.frames is None or sent < args.frames:
+            if args.fps:
+                # frame k leaves no earlier than k periods after the start
+                delay = start + sent / args.fps - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
             frame = synthetic_frame(shape, dtype, sent)
             result = server.send(frame, message=message)
             if args.json:

@@ -585,11 +585,11 @@ fn receive_without_sender_fails_with_status_1() {
         "took {:?}",
         start.elapsed()
     );
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("error: the server stopped sending: no frame for 2 silent period(s)"),
+        "{err}"
     );
 }
 

@@ -158,11 +158,11 @@ pub(crate) fn python_float_repr(x: f64) -> String {
     if -4 < point && point <= 16 {
         if point <= 0 {
             out.push_str("0.");
-            out.extend(std::iter::repeat('0').take((-point) as usize));
+            out.extend(std::iter::repeat_n('0', (-point) as usize));
             out.push_str(&digits);
         } else if point >= n {
             out.push_str(&digits);
-            out.extend(std::iter::repeat('0').take((point - n) as usize));
+            out.extend(std::iter::repeat_n('0', (point - n) as usize));
             out.push_str(".0");
         } else {
             out.push_str(&digits[..point as usize]);

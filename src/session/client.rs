@@ -134,6 +134,11 @@ impl Client {
         &self.config
     }
 
+    /// Frames delivered so far (the next frame's `seq`).
+    pub fn frames_received(&self) -> u64 {
+        self.next_seq
+    }
+
     /// The device id used in confirmations.
     pub fn device_id(&self) -> &str {
         &self.device_id

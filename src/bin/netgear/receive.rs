@@ -87,7 +87,7 @@ pub fn run(args: ReceiveArgs, quiet: bool, stop: StopFlag) -> Result<(), CliErro
     let mut return_data = return_data;
     let mut last_frame: Option<Instant> = None;
     let mut failure = None;
-    while conn.frames.map_or(true, |n| stats.frames() < n) && !stop.load(Ordering::SeqCst) {
+    while conn.frames.is_none_or(|n| stats.frames() < n) && !stop.load(Ordering::SeqCst) {
         let received = match client.recv(return_data.take()) {
             Ok(Some(r)) => r,
             Ok(None) => {

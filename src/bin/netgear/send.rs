@@ -90,7 +90,7 @@ pub fn run(args: SendArgs, quiet: bool, stop: StopFlag) -> Result<(), CliError> 
     let mut k: u64 = 0;
     let period = fps.map(|f| std::time::Duration::from_secs_f64(1.0 / f));
     let paced_from = Instant::now();
-    while conn.frames.map_or(true, |n| k < n) && !stop.load(Ordering::SeqCst) {
+    while conn.frames.is_none_or(|n| k < n) && !stop.load(Ordering::SeqCst) {
         if let Some(period) = period {
             // Frame k leaves no earlier than k periods after the first.
             let due = paced_from + period.mul_f64(k as f64);

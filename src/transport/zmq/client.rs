@@ -165,8 +165,8 @@ impl Client {
                     }
                     ClientEvent::GaveUp => {
                         let config = self.machine.config();
-                        return Err(Error::PeerGone {
-                            seq: 0,
+                        return Err(Error::ServerGone {
+                            frames_received: self.machine.frames_received(),
                             retries: config.max_retries,
                             timeout_secs: (config.request_timeout * 3).as_secs_f64(),
                         });

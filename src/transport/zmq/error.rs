@@ -22,15 +22,25 @@ pub enum Error {
         /// libzmq's error.
         source: zmq::Error,
     },
-    /// The peer stayed silent through the whole retry budget.
+    /// The client stayed silent through the whole retry budget: frame `seq`
+    /// is lost.
     #[error("the peer stopped answering: no reply to frame {seq} after {retries} silent period(s) of {timeout_secs} s")]
     PeerGone {
-        /// The frame that was lost (the server side), or the number of
-        /// frames received so far (the client side).
+        /// The frame that was lost.
         seq: u64,
         /// Silent periods endured.
         retries: u32,
         /// The request timeout in seconds.
+        timeout_secs: f64,
+    },
+    /// No frame came from the server(s) through the whole retry budget.
+    #[error("the server stopped sending: no frame for {retries} silent period(s) of {timeout_secs} s ({frames_received} frame(s) received)")]
+    ServerGone {
+        /// Frames received before the silence.
+        frames_received: u64,
+        /// Silent periods endured.
+        retries: u32,
+        /// The silence period in seconds (3 × the request timeout).
         timeout_secs: f64,
     },
     /// The client answered that it could not decode frame `seq`.

@@ -11,6 +11,11 @@
 //!   parts and the current time, drain parts to send, events and deadlines.
 //! * `transport` (feature `zmq`, on by default) — blocking adapters that only
 //!   move bytes and time between libzmq sockets and the state machines.
+//!   They compress and decompress JPEG frames when asked (`jpeg`).
+//! * `jpeg` (feature `jpeg`, on by default) — vidgear's JPEG frame
+//!   compression, on libjpeg-turbo; `reducer` (feature `reducer`) — its
+//!   frame shrinking; [`source`] — video frames from ffmpeg; [`natural`] — a
+//!   natural-looking synthetic video.
 //!
 //! ```
 //! use std::time::Instant;
@@ -37,8 +42,16 @@
 //! ```
 #![warn(missing_docs)]
 
+#[cfg(feature = "jpeg")]
+pub mod jpeg;
 pub mod json;
+pub mod natural;
+#[cfg(feature = "reducer")]
+pub mod reducer;
 pub mod session;
+#[cfg(feature = "session-file")]
+pub mod session_file;
+pub mod source;
 #[cfg(feature = "zmq")]
 pub mod transport;
 pub mod wire;

@@ -23,6 +23,7 @@ import signal
 import sys
 import threading
 import time
+import traceback
 
 import numpy as np
 
@@ -92,11 +93,69 @@ def parse_dtype(text):
         raise ConfigError("unknown dtype {!r}".format(text))
 
 
+def check_jsonable(value, what):
+    """vidgear sends values with json.dumps; refuse what it could not send."""
+    if isinstance(value, np.ndarray):
+        return
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError("{} cannot be sent as JSON: {}".format(what, exc))
+
+
 def synthetic_frame(shape, dtype, k):
     """Frame k: flat C-order element i equals (k + i) % 251, cast to dtype."""
     n = int(np.prod(shape, dtype=np.int64))
     flat = (np.arange(n, dtype=np.int64) + k) % 251
     return flat.astype(dtype).reshape(shape)
+
+
+def natural_frame(shape, k):
+    """Frame k of the natural pattern (src/natural.rs gives the formula):
+    a gradient, a moving disc and rectangle, mild noise; uint8 (H, W[, C])."""
+    if len(shape) not in (2, 3):
+        raise ConfigError("natural frames are H,W or H,W,C, not {!r}".format(shape))
+    h, w = shape[0], shape[1]
+    c = shape[2] if len(shape) == 3 else 1
+    y = np.arange(h, dtype=np.int64).reshape(h, 1)
+    x = np.arange(w, dtype=np.int64).reshape(1, w)
+    cx = w // 8 + (k * w // 64) % max(w * 3 // 4, 1)
+    cy = h // 2
+    r = min(h, w) // 6
+    ry = h // 5 + (k * h // 48) % max(h // 2, 1)
+    disc = (x - cx) ** 2 + (y - cy) ** 2 <= r * r
+    rect = (x >= w * 5 // 8) & (x < w * 7 // 8) & (y >= ry) & (y < ry + h // 4)
+    gradients = [
+        40 + 150 * x // w + 30 * y // h,
+        30 + 170 * y // h + 20 * x // w,
+        200 - 120 * x // w - 50 * y // h,
+    ]
+    out = np.empty((h, w, c), dtype=np.uint8)
+    mask = 0xFFFFFFFF
+    xu = x.astype(np.uint64)
+    yu = y.astype(np.uint64)
+    for ch in range(c):
+        base = gradients[ch] if ch < 3 else np.full((1, 1), 255, dtype=np.int64)
+        base = np.broadcast_to(base, (h, w)).copy()
+        base[rect] = [200, 80, 40, 255][min(ch, 3)]
+        base[disc] = [60, 200, 230, 255][min(ch, 3)]
+        const = np.uint64(((k * 2654435761) + ch * 97) & mask)
+        v = (xu * np.uint64(1103515245) + yu * np.uint64(12345) + const) & np.uint64(mask)
+        v ^= v >> np.uint64(15)
+        v = (v * np.uint64(0x2C1B3C6D)) & np.uint64(mask)
+        v ^= v >> np.uint64(12)
+        noise = (v % np.uint64(5)).astype(np.int64) - 2
+        out[:, :, ch] = np.clip(base + noise, 0, 255).astype(np.uint8)
+    return out if len(shape) == 3 else out[:, :, 0]
+
+
+def make_frame(args, shape, dtype, k):
+    """Frame k of --content (ramp: synthetic_frame; natural: natural_frame)."""
+    if getattr(args, "content", "ramp") == "natural":
+        if np.dtype(dtype) != np.uint8:
+            raise ConfigError("--content natural makes uint8 frames")
+        return natural_frame(shape, k)
+    return synthetic_frame(shape, dtype, k)
 
 
 def sha256_of(arr):
@@ -152,6 +211,10 @@ def build_parser():
     send.add_argument("--dtype", default="uint8")
     send.add_argument("--fps", type=float, default=None,
                       help="send at most this many frames per second")
+    send.add_argument("--content", choices=["ramp", "natural"], default="ramp",
+                      help="what the synthetic frames look like")
+    send.add_argument("--save-dir", default=None,
+                      help="write returned frames to DIR/reply_NNNNNN.npy")
     msg = send.add_mutually_exclusive_group()
     msg.add_argument("--message", default=None, help="JSON value (or @PATH)")
     msg.add_argument("--message-python", default=None,
@@ -164,6 +227,8 @@ def build_parser():
                      help="Python literal (or @PATH); NaN, Infinity, -Infinity also accepted")
     ret.add_argument("--return-frame", default=None, metavar="H,W[,C]")
     recv.add_argument("--return-dtype", default="uint8")
+    recv.add_argument("--content", choices=["ramp", "natural"], default="ramp",
+                      help="what the --return-frame looks like")
     recv.add_argument("--save-dir", default=None)
     return parser
 
@@ -229,6 +294,9 @@ def run_send(args):
         message = parse_json_value(args.message)
     elif args.message_python is not None:
         message = parse_python_value(args.message_python)
+    check_jsonable(message, "--message")
+    if args.save_dir:
+        os.makedirs(args.save_dir, exist_ok=True)
 
     try:
         server = NetGear(receive_mode=False, **netgear_kwargs(args))
@@ -246,8 +314,10 @@ def run_send(args):
                 delay = start + sent / args.fps - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
-            frame = synthetic_frame(shape, dtype, sent)
+            frame = make_frame(args, shape, dtype, sent)
             result = server.send(frame, message=message)
+            if args.save_dir and isinstance(result, np.ndarray):
+                np.save(os.path.join(args.save_dir, "reply_{:06d}.npy".format(sent)), result)
             if args.json:
                 line = {"seq": sent}
                 if args.multiclient and isinstance(result, tuple) and len(result) == 2:
@@ -285,11 +355,25 @@ class _HeldThread(threading.Thread):
     return data first, so even the very first frame is answered with it.
     """
 
+    failure = None
+
     def start(self):
         pass  # postponed; see release()
 
     def release(self):
         threading.Thread.start(self)
+
+    def run(self):
+        # If vidgear's handler dies (e.g. on a header it cannot parse) it leaves
+        # recv() spinning forever; flag termination so recv() returns None.
+        owner = self._target.__self__  # the NetGear (run() drops _target)
+        try:
+            super().run()
+        except BaseException as exc:
+            self.failure = exc
+            traceback.print_exc()
+            log("vidgear's receive thread failed: {!r}".format(exc))
+            owner._NetGear__terminate = True
 
 
 def construct_client(kwargs, return_data):
@@ -325,9 +409,10 @@ def run_receive(args):
         return_data = parse_json_value(args.return_json)
     elif args.return_python is not None:
         return_data = parse_python_value(args.return_python)
+        check_jsonable(return_data, "--return-python")
     elif args.return_frame is not None:
         shape = parse_shape(args.return_frame)
-        return_data = synthetic_frame(shape, parse_dtype(args.return_dtype), 0)
+        return_data = make_frame(args, shape, parse_dtype(args.return_dtype), 0)
     if args.save_dir:
         os.makedirs(args.save_dir, exist_ok=True)
 
@@ -382,16 +467,32 @@ def run_receive(args):
         status = EXIT_RUNTIME
     finally:
         elapsed = 0.0 if start is None else time.monotonic() - start
-        try:
-            # If we stop before the peer terminated, vidgear's thread is still
-            # blocked on the socket; kill=True tears the context down under it
-            # instead of closing the socket from this thread (which can hang on
-            # PUB/SUB, where the thread sits in a blocking recv).
-            client.close(kill=not client._NetGear__terminate)
-        except Exception as exc:
-            log("close failed: {!r}".format(exc))
+        # When the peer terminated, vidgear's thread has already left its loop
+        # and close() is clean.  When we stopped first (--frames, Ctrl-C), the
+        # thread is still inside poll()/recv() on the socket: close() would
+        # close that socket under it (a hang on PUB/SUB) and close(kill=True)
+        # destroys the context under it (a libzmq assertion abort).  Then we
+        # leave the thread alone and end the process without tearing zmq down.
+        thread = client._NetGear__thread
+        client._NetGear__terminate = True
+        thread.join(timeout=0.5)
+        if thread.failure is not None:
+            status = EXIT_RUNTIME
+        if thread.is_alive():
+            log("stopping while vidgear's receive thread is still blocked; skipping close()")
+            global _HARD_EXIT
+            _HARD_EXIT = True
+        else:
+            try:
+                client.close()
+            except Exception as exc:
+                log("close failed: {!r}".format(exc))
     summary("receive", received, elapsed)
     return status
+
+
+# Set when the process must end with os._exit() (see run_receive).
+_HARD_EXIT = False
 
 
 # --------------------------------------------------------------------------
@@ -420,4 +521,10 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    if _HARD_EXIT:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        time.sleep(0.1)  # let zmq's I/O thread flush the last reply
+        os._exit(code)
+    sys.exit(code)

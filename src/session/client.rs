@@ -7,6 +7,11 @@
 //!    │ silence (3 × request_timeout): ResetSocket, budget left
 //!    └ silence, budget spent ───────────────────────────────────────────────▶ Failed
 //! ```
+//!
+//! In multi-server mode the client also keeps the live set of servers and,
+//! for each, when its last frame came: one server falling silent while
+//! another keeps sending is reported (`ServerSilent`) without a reset; it
+//! rejoins with its next frame (`ServerResumed`).
 
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -54,6 +59,19 @@ pub enum ClientEvent {
         /// Its port.
         port: Value,
     },
+    /// Multi-server mode: a live server sent no frame for 3 × request
+    /// timeout while another server was heard from more recently. It leaves
+    /// the live set (it no longer keeps the session open); no reset.
+    ServerSilent {
+        /// Its port.
+        port: Value,
+    },
+    /// Multi-server mode: a server reported silent sent a frame again and is
+    /// live again. Queued just before that frame's `Frame` event.
+    ServerResumed {
+        /// Its port.
+        port: Value,
+    },
     /// The session is over: the (last) server terminated.
     Terminated,
     /// No frame for 3 × request timeout: the socket is being reset.
@@ -95,8 +113,14 @@ pub struct Client {
     return_data: ReturnData,
     silent_periods: u32,
     deadline: Option<Instant>,
-    /// Server ports seen in headers (multi-server mode), in order of arrival.
+    /// Server ports seen in headers (multi-server mode), in order of arrival:
+    /// the live set (not terminated, not silent).
     servers_seen: Vec<Value>,
+    /// When the last frame of each live server arrived (parallel to
+    /// `servers_seen`).
+    heard: Vec<Instant>,
+    /// Servers reported silent (`ServerSilent`) that have not come back.
+    silent_servers: Vec<Value>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<ClientEvent>,
 }
@@ -124,6 +148,8 @@ impl Client {
             silent_periods: 0,
             deadline,
             servers_seen: Vec::new(),
+            heard: Vec::new(),
+            silent_servers: Vec::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
         })
@@ -149,9 +175,16 @@ impl Client {
         self.state
     }
 
-    /// Server ports seen and not yet terminated (multi-server mode).
+    /// The live servers (multi-server mode): ports seen in frames, not
+    /// terminated and not silent since their last frame.
     pub fn servers_seen(&self) -> &[Value] {
         &self.servers_seen
+    }
+
+    /// Servers reported silent (multi-server mode) that have not sent a
+    /// frame since.
+    pub fn silent_servers(&self) -> &[Value] {
+        &self.silent_servers
     }
 
     /// Sets the return data that answers every following frame until it is
@@ -185,7 +218,11 @@ impl Client {
                 }
                 match port.filter(|_| self.config.multiserver) {
                     Some(port) => {
-                        self.servers_seen.retain(|p| *p != port);
+                        if let Some(i) = self.servers_seen.iter().position(|p| *p == port) {
+                            self.servers_seen.remove(i);
+                            self.heard.remove(i);
+                        }
+                        self.silent_servers.retain(|p| *p != port);
                         if self.servers_seen.is_empty() {
                             self.finish();
                         } else {
@@ -209,9 +246,7 @@ impl Client {
                 }
                 let port = frame.port.filter(|_| self.config.multiserver);
                 if let Some(port) = &port {
-                    if !self.servers_seen.contains(port) {
-                        self.servers_seen.push(port.clone());
-                    }
+                    self.heard_from(port, now);
                 }
                 let seq = self.next_seq;
                 self.next_seq += 1;
@@ -250,6 +285,53 @@ impl Client {
         }
     }
 
+    /// A frame from server `port` arrived at `now`: it is live (again).
+    fn heard_from(&mut self, port: &Value, now: Instant) {
+        match self.servers_seen.iter().position(|p| p == port) {
+            Some(i) => self.heard[i] = now,
+            None => {
+                if let Some(i) = self.silent_servers.iter().position(|p| p == port) {
+                    self.silent_servers.remove(i);
+                    self.events
+                        .push_back(ClientEvent::ServerResumed { port: port.clone() });
+                }
+                self.servers_seen.push(port.clone());
+                self.heard.push(now);
+            }
+        }
+    }
+
+    /// The earliest per-server silence deadline (multi-server mode): the
+    /// last frame + 3T of every live server heard before the latest one.
+    fn server_deadline(&self) -> Option<Instant> {
+        let latest = self.heard.iter().max()?;
+        self.heard
+            .iter()
+            .filter(|t| *t < latest)
+            .min()
+            .map(|t| *t + self.config.request_timeout * 3)
+    }
+
+    /// Reports and removes the live servers whose deadline has passed.
+    fn check_servers(&mut self, now: Instant) {
+        let Some(latest) = self.heard.iter().max().copied() else {
+            return;
+        };
+        let limit = self.config.request_timeout * 3;
+        let mut i = 0;
+        while i < self.servers_seen.len() {
+            let last = self.heard[i];
+            if last < latest && now >= last + limit {
+                let port = self.servers_seen.remove(i);
+                self.heard.remove(i);
+                self.silent_servers.push(port.clone());
+                self.events.push_back(ClientEvent::ServerSilent { port });
+            } else {
+                i += 1;
+            }
+        }
+    }
+
     fn own_port(&self) -> Option<Value> {
         self.config.port.clone().filter(|_| self.config.multiclient)
     }
@@ -262,11 +344,13 @@ impl Client {
 
     /// Tells the machine the time; acts on an expired silence deadline.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let Some(deadline) = self.deadline else {
+        if self.state != ClientState::Open {
             return;
-        };
-        if now < deadline || self.state != ClientState::Open {
-            return;
+        }
+        match self.deadline {
+            Some(deadline) if now >= deadline => {}
+            // No total silence: perhaps one server of several went quiet.
+            _ => return self.check_servers(now),
         }
         self.silent_periods += 1;
         if self.silent_periods >= self.config.max_retries {
@@ -294,6 +378,12 @@ impl Client {
 
     /// When [`Client::handle_timeout`] must be called next, if ever.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.deadline
+        if self.state != ClientState::Open {
+            return None;
+        }
+        match (self.deadline, self.server_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 }

@@ -4,9 +4,11 @@
 use std::time::Duration;
 
 use clap::Args;
+use netgear::jpeg::JpegOptions;
 use netgear::json::{self, Value};
 use netgear::session::{Config, Pattern};
 use netgear::transport::zmq::Protocol;
+use netgear::wire::Colorspace;
 
 /// Connection flags common to both ends.
 #[derive(Args, Debug, Clone)]
@@ -61,6 +63,96 @@ pub struct ConnArgs {
     /// Print one JSON object per frame on stdout
     #[arg(long)]
     pub json: bool,
+}
+
+/// vidgear's JPEG options, shared by `send` (frames) and `receive` (frames
+/// returned); the fast-DCT and fast-upsampling flags also apply locally when
+/// decoding what arrives.
+#[derive(Args, Debug, Clone)]
+pub struct JpegArgs {
+    /// JPEG-compress the frames sent (`receive`: the frames returned) from
+    /// this channel layout: RGB, BGR, RGBX, BGRX, XBGR, XRGB, GRAY, RGBA,
+    /// BGRA, ABGR, ARGB, CMYK (bare --jpeg: BGR). Received JPEG frames are
+    /// decoded in any case
+    #[arg(long, value_name = "COLORSPACE", num_args = 0..=1, default_missing_value = "BGR")]
+    pub jpeg: Option<Colorspace>,
+
+    /// JPEG quality, 10 to 100
+    #[arg(long, value_name = "Q", default_value_t = 90, value_parser = clap::value_parser!(u8).range(10..=100), requires = "jpeg")]
+    pub jpeg_quality: u8,
+
+    /// Use the accurate DCT: encode with it, and decode with it unless the
+    /// sender's header asks for the fast one
+    #[arg(long)]
+    pub no_fastdct: bool,
+
+    /// Ask the receiver for fast chroma upsampling, and decode with it
+    #[arg(long)]
+    pub fastupsample: bool,
+}
+
+impl JpegArgs {
+    /// The compression options, when --jpeg is given.
+    pub fn options(&self) -> Option<JpegOptions> {
+        self.jpeg.map(|colorspace| JpegOptions {
+            colorspace,
+            ..self.local()
+        })
+    }
+
+    /// The local flags for decoding (and the rest of the options).
+    pub fn local(&self) -> JpegOptions {
+        JpegOptions {
+            colorspace: self.jpeg.unwrap_or(Colorspace::Bgr),
+            quality: self.jpeg_quality,
+            fast_dct: !self.no_fastdct,
+            fast_upsample: self.fastupsample,
+        }
+    }
+}
+
+/// What synthetic frames look like.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Content {
+    /// Flat element i of frame k is (k + i) mod 251 (any dtype): exact
+    /// checks by hash
+    #[default]
+    Ramp,
+    /// A smooth gradient with moving shapes and mild noise (uint8, (H, W)
+    /// or (H, W, C)): what JPEG is made for
+    Natural,
+}
+
+/// A reduction percentage for `--reduce`: above 0 and below 90.
+pub fn parse_percentage(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(p) if p > 0.0 && p < 90.0 => Ok(p),
+        _ => Err(format!("{s:?} is not a percentage above 0 and below 90")),
+    }
+}
+
+/// Checks that frames of `shape` and `dtype` can be JPEG-compressed as
+/// `colorspace` (vidgear's encoder would raise otherwise).
+pub fn check_jpeg_fits(
+    shape: &[usize],
+    dtype: netgear::Dtype,
+    colorspace: Colorspace,
+) -> Result<(), String> {
+    let channels = colorspace.channels();
+    let fits = dtype == netgear::Dtype::Uint8
+        && match shape {
+            [_, _, c] => *c == channels,
+            [_, _] => colorspace == Colorspace::Gray,
+            _ => false,
+        };
+    if fits {
+        Ok(())
+    } else {
+        Err(format!(
+            "--jpeg {colorspace} needs uint8 frames of shape H,W,{channels}{}, not {dtype} {shape:?}",
+            if channels == 1 { " or H,W" } else { "" }
+        ))
+    }
 }
 
 /// A comma-separated port list.

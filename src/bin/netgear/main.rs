@@ -8,7 +8,10 @@ mod args;
 mod conform;
 mod npy;
 mod output;
+mod preview;
 mod receive;
+mod record;
+mod replay;
 mod send;
 mod synth;
 
@@ -53,6 +56,10 @@ enum Command {
     Receive(receive::ReceiveArgs),
     /// Run the interoperability matrix against Python vidgear
     Conform(conform::ConformArgs),
+    /// Relay between a server and a client, recording every message to a session file
+    Record(record::RecordArgs),
+    /// Replay recorded sessions against netgear's state machines (exit 1 on a mismatch)
+    Replay(replay::ReplayArgs),
 }
 
 /// Why a command failed, and so its exit status.
@@ -142,6 +149,8 @@ fn main() -> ExitCode {
         Command::Conform(args) => return conform::run(args),
         Command::Send(args) => send::run(args, cli.quiet, install_ctrlc()),
         Command::Receive(args) => receive::run(args, cli.quiet, install_ctrlc()),
+        Command::Record(args) => record::run(args, cli.quiet, install_ctrlc()),
+        Command::Replay(args) => replay::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

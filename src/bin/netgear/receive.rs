@@ -5,12 +5,19 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use clap::Args;
+use netgear::jpeg;
 use netgear::json::{Map, Value};
+use netgear::natural::natural_frame;
+use netgear::reducer::reducer;
 use netgear::transport::zmq::{Client, ClientOptions, Error};
 use netgear::{Dtype, Payload, ReturnData};
 
-use crate::args::{parse_json_arg, parse_shape, ConnArgs, Shape};
+use crate::args::{
+    check_jpeg_fits, parse_json_arg, parse_percentage, parse_shape, ConnArgs, Content, JpegArgs,
+    Shape,
+};
 use crate::output::{describe_payload, JsonLines, Stats};
+use crate::preview::Preview;
 use crate::synth::Synth;
 use crate::{interrupted, npy, CliError, StopFlag};
 
@@ -25,7 +32,7 @@ pub struct ReceiveArgs {
     pub return_data: Option<Value>,
 
     /// Send back a synthetic frame of this shape with every frame
-    /// (bidirectional mode); element i is i mod 251
+    /// (bidirectional mode); element i is i mod 251 (see --content)
     #[arg(long, value_name = "H,W[,C]", value_parser = parse_shape)]
     pub return_frame: Option<Shape>,
 
@@ -33,10 +40,29 @@ pub struct ReceiveArgs {
     #[arg(long, value_name = "DTYPE", default_value = "uint8")]
     pub return_dtype: Dtype,
 
+    /// What the --return-frame looks like (natural: frame 0 of the natural
+    /// pattern)
+    #[arg(long, value_enum, default_value_t = Content::Ramp, requires = "return_frame")]
+    pub content: Content,
+
+    /// Shrink the --return-frame by P percent (0 < P < 90), as vidgear's
+    /// reducer()
+    #[arg(long, value_name = "P", value_parser = parse_percentage, requires = "return_frame")]
+    pub reduce: Option<f64>,
+
     /// Write every received frame to DIR/frame_NNNNNN.npy (NNNNNN = the
-    /// frame's sequence number); JPEG frames go to frame_NNNNNN.jpg
+    /// frame's sequence number; JPEG frames decoded); a JPEG that cannot be
+    /// decoded goes to frame_NNNNNN.jpg as it came
     #[arg(long, value_name = "DIR")]
     pub save_dir: Option<PathBuf>,
+
+    /// Serve a live view on ADDR (e.g. 127.0.0.1:8080): an HTML page with
+    /// the frames as an MJPEG stream, the latest message and the timing
+    #[arg(long, value_name = "ADDR")]
+    pub preview: Option<String>,
+
+    #[command(flatten)]
+    pub jpeg: JpegArgs,
 }
 
 pub fn run(args: ReceiveArgs, quiet: bool, stop: StopFlag) -> Result<(), CliError> {
@@ -45,7 +71,11 @@ pub fn run(args: ReceiveArgs, quiet: bool, stop: StopFlag) -> Result<(), CliErro
         return_data,
         return_frame,
         return_dtype,
+        content,
+        reduce,
         save_dir,
+        preview,
+        jpeg,
     } = args;
     let config = conn.config();
     config
@@ -54,11 +84,29 @@ pub fn run(args: ReceiveArgs, quiet: bool, stop: StopFlag) -> Result<(), CliErro
     let replies_with_data = config.bidirectional || config.multiclient;
     let return_data = match (return_data, return_frame) {
         (Some(v), _) => Some(ReturnData::Json(v)),
-        (None, Some(shape)) => Some(ReturnData::from(
-            Synth::new(return_dtype, shape.0)
-                .map_err(CliError::Usage)?
-                .frame(0),
-        )),
+        (None, Some(shape)) => {
+            let frame = match content {
+                Content::Natural => {
+                    if return_dtype != Dtype::Uint8 || !(2..=3).contains(&shape.0.len()) {
+                        return Err(CliError::Usage(
+                            "--content natural makes uint8 frames of shape H,W or H,W,C".into(),
+                        ));
+                    }
+                    natural_frame(&shape.0, 0)
+                }
+                Content::Ramp => Synth::new(return_dtype, shape.0)
+                    .map_err(CliError::Usage)?
+                    .frame(0),
+            };
+            let frame = match reduce {
+                Some(p) => reducer(&frame, p).map_err(|e| CliError::Usage(e.to_string()))?,
+                None => frame,
+            };
+            if let Some(cs) = jpeg.jpeg {
+                check_jpeg_fits(frame.shape(), frame.dtype(), cs).map_err(CliError::Usage)?;
+            }
+            Some(ReturnData::from(frame))
+        }
         (None, None) => None,
     };
     if return_data.is_some() && !replies_with_data {
@@ -72,13 +120,28 @@ pub fn run(args: ReceiveArgs, quiet: bool, stop: StopFlag) -> Result<(), CliErro
             ))
         })?;
     }
+    let preview = match &preview {
+        Some(addr) => {
+            let p = Preview::start(addr).map_err(CliError::Usage)?;
+            if !quiet {
+                eprintln!("netgear: preview on http://{}/", p.local_addr());
+            }
+            Some(p)
+        }
+        None => None,
+    };
     let multiserver = config.multiserver;
+    let limit = config.limits.max_message_bytes;
+    let local_jpeg = jpeg.local();
     let mut client = Client::new(ClientOptions {
         address: conn.address.clone().unwrap_or_else(|| "*".into()),
         ports: conn.port.0.clone(),
         protocol: conn.protocol(),
         config,
         device_id: None,
+        jpeg: jpeg.options(),
+        // Decoded here, so that an undecodable JPEG can still be described.
+        decode_jpeg: false,
     })?;
     tracing::info!(endpoint = ?client.bound_endpoint(), "bound");
 
@@ -109,8 +172,30 @@ pub fn run(args: ReceiveArgs, quiet: bool, stop: StopFlag) -> Result<(), CliErro
         if last_frame.is_none() {
             stats.restart();
         }
-        stats.frame(last_frame.map(|t| now - t));
+        let interval = last_frame.map(|t| now - t);
+        stats.frame(interval);
         last_frame = Some(now);
+        let mut received = received;
+        let mut jpeg_error = None;
+        if matches!(received.payload, Payload::Jpeg { .. }) {
+            match jpeg::decode_with_limit(&received.payload, &local_jpeg, limit) {
+                Ok(frame) => received.payload = Payload::Raw(frame),
+                Err(error) => {
+                    let e = Error::BadJpeg {
+                        seq: received.seq,
+                        what: "frame",
+                        error,
+                    };
+                    eprintln!("netgear: {e}");
+                    stats.error();
+                    jpeg_error = Some(e.to_string());
+                }
+            }
+        }
+        if let (Some(p), Payload::Raw(frame)) = (&preview, &received.payload) {
+            let colorspace = received.compression.map(|c| c.colorspace);
+            p.publish(received.seq, frame, colorspace, &received.message, interval);
+        }
         if let Some(dir) = &save_dir {
             let saved = match &received.payload {
                 Payload::Raw(frame) => {
@@ -134,6 +219,9 @@ pub fn run(args: ReceiveArgs, quiet: bool, stop: StopFlag) -> Result<(), CliErro
             m.insert("seq", received.seq);
             m.insert("message", received.message);
             describe_payload(&mut m, &received.payload);
+            if let Some(e) = jpeg_error {
+                m.insert("error", e);
+            }
             if multiserver {
                 m.insert("port", received.port.unwrap_or(Value::Null));
             }

@@ -1,17 +1,24 @@
-//! `netgear send`: connect and send synthetic frames.
+//! `netgear send`: connect and send synthetic frames or a video's frames.
 
+use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clap::Args;
 use netgear::json::{Map, Value};
+use netgear::natural::natural_frame;
+use netgear::reducer::reducer;
+use netgear::source::{SourceOptions, VideoSource};
 use netgear::transport::zmq::{Error, Server, ServerOptions};
-use netgear::{Dtype, ReturnData};
+use netgear::{Dtype, Frame, Payload, ReturnData};
 
-use crate::args::{parse_json_arg, parse_shape, ConnArgs, Shape};
+use crate::args::{
+    check_jpeg_fits, parse_json_arg, parse_percentage, parse_shape, ConnArgs, Content, JpegArgs,
+    Shape,
+};
 use crate::output::{describe_payload, JsonLines, Stats};
 use crate::synth::Synth;
-use crate::{interrupted, CliError, StopFlag};
+use crate::{interrupted, npy, CliError, StopFlag};
 
 #[derive(Args, Debug)]
 pub struct SendArgs {
@@ -32,18 +39,64 @@ pub struct SendArgs {
     #[arg(long, value_name = "JSON", value_parser = parse_json_arg)]
     pub message: Option<Value>,
 
-    /// Send at most this many frames per second (default: as fast as the
-    /// lockstep allows)
+    /// Send at most this many frames per second; 0: as fast as the lockstep
+    /// allows (the default, except with --source: the video's frame rate)
     #[arg(long, value_name = "FPS", value_parser = parse_fps)]
     pub fps: Option<f64>,
+
+    /// What the synthetic frames look like
+    #[arg(long, value_enum, default_value_t = Content::Ramp, conflicts_with = "source")]
+    pub content: Content,
+
+    /// Send the frames of this video file or camera device (decoded by
+    /// ffmpeg, uint8 H,W,3 BGR) instead of synthetic ones
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["shape", "dtype"])]
+    pub source: Option<PathBuf>,
+
+    /// With --source: start the video again at its end, forever
+    #[arg(long = "loop", requires = "source")]
+    pub looping: bool,
+
+    /// Shrink every frame by P percent (0 < P < 90) before sending, as
+    /// vidgear's reducer()
+    #[arg(long, value_name = "P", value_parser = parse_percentage)]
+    pub reduce: Option<f64>,
+
+    /// Write every frame returned by the receiver to DIR/reply_NNNNNN.npy
+    /// (NNNNNN = the sequence number of the frame it answers)
+    #[arg(long, value_name = "DIR")]
+    pub save_dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub jpeg: JpegArgs,
 }
 
 fn parse_fps(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
-        Ok(f) if f.is_finite() && f > 0.0 => Ok(f),
+        Ok(f) if f.is_finite() && f >= 0.0 => Ok(f),
         _ => Err(format!(
-            "{text:?} is not a positive number of frames per second"
+            "{text:?} is not a number of frames per second (0 or more)"
         )),
+    }
+}
+
+/// Where the frames come from.
+enum Frames {
+    Synth(Synth),
+    Natural(Vec<usize>),
+    Video(VideoSource),
+}
+
+impl Frames {
+    /// Frame k, or `None` at the end of the video.
+    fn next(&mut self, k: u64) -> Option<Result<Frame, CliError>> {
+        match self {
+            Frames::Synth(s) => Some(Ok(s.frame(k))),
+            Frames::Natural(shape) => Some(Ok(natural_frame(shape, k))),
+            Frames::Video(v) => v
+                .next()
+                .map(|r| r.map_err(|e| CliError::Runtime(e.to_string()))),
+        }
     }
 }
 
@@ -68,12 +121,91 @@ pub fn run(args: SendArgs, quiet: bool, stop: StopFlag) -> Result<(), CliError> 
         dtype,
         message,
         fps,
+        content,
+        source,
+        looping,
+        reduce,
+        save_dir,
+        jpeg,
     } = args;
     let config = conn.config();
     config
         .validate()
         .map_err(|e| CliError::Usage(Error::Config(e).to_string()))?;
-    let synth = Synth::new(dtype, shape.0).map_err(CliError::Usage)?;
+    let (mut frames, frame_shape, frame_dtype, mut fps) = match &source {
+        Some(path) => {
+            let options = SourceOptions {
+                looping,
+                ..SourceOptions::default()
+            };
+            let video = VideoSource::open(path, &options).map_err(|e| {
+                if e.is_bad_input() {
+                    CliError::Usage(e.to_string())
+                } else {
+                    CliError::Runtime(e.to_string())
+                }
+            })?;
+            tracing::info!(
+                width = video.width(),
+                height = video.height(),
+                rate = ?video.frame_rate(),
+                "video opened"
+            );
+            let shape = vec![video.height(), video.width(), 3];
+            let rate = video.frame_rate();
+            (Frames::Video(video), shape, Dtype::Uint8, fps.or(rate))
+        }
+        None if content == Content::Natural => {
+            if dtype != Dtype::Uint8 || !(2..=3).contains(&shape.0.len()) {
+                return Err(CliError::Usage(
+                    "--content natural makes uint8 frames of shape H,W or H,W,C".into(),
+                ));
+            }
+            let s = shape.0.clone();
+            (Frames::Natural(s.clone()), s, dtype, fps)
+        }
+        None => {
+            let s = shape.0.clone();
+            let synth = Synth::new(dtype, shape.0).map_err(CliError::Usage)?;
+            (Frames::Synth(synth), s, dtype, fps)
+        }
+    };
+    if fps == Some(0.0) {
+        fps = None;
+    }
+    let mut sent_shape = frame_shape.clone();
+    if let Some(p) = reduce {
+        let (h, w) = match frame_shape[..] {
+            [h, w] | [h, w, _] => (h, w),
+            _ => {
+                return Err(CliError::Usage(
+                    "--reduce needs frames of shape H,W or H,W,C".into(),
+                ))
+            }
+        };
+        let (h, w) =
+            netgear::reducer::reduced_size(h, w, p).map_err(|e| CliError::Usage(e.to_string()))?;
+        sent_shape[0] = h;
+        sent_shape[1] = w;
+        if !matches!(frame_dtype, Dtype::Uint8 | Dtype::Uint16 | Dtype::Float32)
+            || frame_shape.get(2).is_some_and(|&c| c > 4)
+        {
+            return Err(CliError::Usage(format!(
+                "--reduce works on uint8, uint16 and float32 frames of up to 4 channels, not {frame_dtype} {frame_shape:?}"
+            )));
+        }
+    }
+    if let Some(cs) = jpeg.jpeg {
+        check_jpeg_fits(&sent_shape, frame_dtype, cs).map_err(CliError::Usage)?;
+    }
+    if let Some(dir) = &save_dir {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            CliError::Usage(format!(
+                "cannot create the save directory {}: {e}",
+                dir.display()
+            ))
+        })?;
+    }
     let message = message.unwrap_or(Value::Null);
     let multiclient = config.multiclient;
     let mut server = Server::new(ServerOptions {
@@ -81,6 +213,8 @@ pub fn run(args: SendArgs, quiet: bool, stop: StopFlag) -> Result<(), CliError> 
         ports: conn.port.0.clone(),
         protocol: conn.protocol(),
         config,
+        jpeg: jpeg.options(),
+        decode_jpeg: true,
     })?;
     tracing::info!(endpoints = ?server.endpoints(), "connected");
 
@@ -88,19 +222,46 @@ pub fn run(args: SendArgs, quiet: bool, stop: StopFlag) -> Result<(), CliError> 
     let mut stats = Stats::new("sent", "round trip", quiet);
     let mut failure = None;
     let mut k: u64 = 0;
-    let period = fps.map(|f| std::time::Duration::from_secs_f64(1.0 / f));
+    let period = fps.map(|f| Duration::from_secs_f64(1.0 / f));
     let paced_from = Instant::now();
     while conn.frames.is_none_or(|n| k < n) && !stop.load(Ordering::SeqCst) {
+        let frame = match frames.next(k) {
+            Some(Ok(frame)) => frame,
+            Some(Err(e)) => {
+                failure = Some(e);
+                break;
+            }
+            None => break, // the end of the video
+        };
+        let frame = match reduce.map(|p| reducer(&frame, p)) {
+            None => frame,
+            Some(Ok(small)) => small,
+            Some(Err(e)) => {
+                failure = Some(CliError::Runtime(e.to_string()));
+                break;
+            }
+        };
         if let Some(period) = period {
             // Frame k leaves no earlier than k periods after the first.
             let due = paced_from + period.mul_f64(k as f64);
             std::thread::sleep(due.saturating_duration_since(Instant::now()));
         }
-        let frame = synth.frame(k);
         let started = Instant::now();
         let written = match server.send(frame, message.clone()) {
             Ok(sent) => {
                 stats.frame(Some(started.elapsed()));
+                if let (Some(dir), Some(ReturnData::Frame(Payload::Raw(f)))) =
+                    (&save_dir, &sent.reply)
+                {
+                    let path = dir.join(format!("reply_{:06}.npy", sent.seq));
+                    if let Err(e) = npy::save(&path, f) {
+                        failure = Some(CliError::Runtime(format!(
+                            "cannot save {}: {e}",
+                            path.display()
+                        )));
+                        break;
+                    }
+                }
                 out.line(|| {
                     let mut m = Map::new();
                     m.insert("seq", sent.seq);
@@ -117,7 +278,9 @@ pub fn run(args: SendArgs, quiet: bool, stop: StopFlag) -> Result<(), CliError> 
                 stats.error();
                 stats.frame(None);
                 let seq = match &e {
-                    Error::Rejected { seq, .. } | Error::BadReply { seq, .. } => *seq,
+                    Error::Rejected { seq, .. }
+                    | Error::BadReply { seq, .. }
+                    | Error::BadJpeg { seq, .. } => *seq,
                     _ => k,
                 };
                 out.line(|| {

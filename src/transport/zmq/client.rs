@@ -4,9 +4,11 @@ use std::time::Instant;
 
 use super::socket::{Role, Socket};
 use super::{endpoints, Error, Protocol};
+#[cfg(feature = "jpeg")]
+use crate::jpeg::{self, JpegOptions};
 use crate::json::Value;
 use crate::session::{self, ClientEvent, ClientState, Config, Transmit};
-use crate::wire::{Payload, ReturnData};
+use crate::wire::{Compression, Payload, ReturnData};
 
 /// Where and how a [`Client`] binds. Defaults are vidgear's.
 ///
@@ -27,6 +29,16 @@ pub struct ClientOptions {
     pub config: Config,
     /// The id in plain-mode confirmations; random when `None`.
     pub device_id: Option<String>,
+    /// JPEG-compress raw frames given as return data with these options
+    /// (vidgear's `jpeg_compression*` on the client); `None` (the default)
+    /// returns them raw. Their fast-DCT and fast-upsampling flags also
+    /// apply when decoding received frames (vidgear's defaults when `None`).
+    #[cfg(feature = "jpeg")]
+    pub jpeg: Option<JpegOptions>,
+    /// Decompress JPEG frames as they arrive (default on). Off, they are
+    /// delivered as [`Payload::Jpeg`].
+    #[cfg(feature = "jpeg")]
+    pub decode_jpeg: bool,
 }
 
 impl Default for ClientOptions {
@@ -37,6 +49,10 @@ impl Default for ClientOptions {
             protocol: Protocol::Tcp,
             config: Config::default(),
             device_id: None,
+            #[cfg(feature = "jpeg")]
+            jpeg: None,
+            #[cfg(feature = "jpeg")]
+            decode_jpeg: true,
         }
     }
 }
@@ -50,8 +66,10 @@ pub struct Received {
     pub port: Option<Value>,
     /// The message sent with the frame (`null` if none).
     pub message: Value,
-    /// The frame.
+    /// The frame: raw, or decompressed from JPEG (unless decoding is off).
     pub payload: Payload,
+    /// The header's JPEG parameters when the frame travelled compressed.
+    pub compression: Option<Compression>,
 }
 
 /// A NetGear client over libzmq: it binds, receives frames and answers each
@@ -71,6 +89,10 @@ pub struct Received {
 pub struct Client {
     machine: session::Client,
     socket: Socket,
+    #[cfg(feature = "jpeg")]
+    jpeg: Option<JpegOptions>,
+    #[cfg(feature = "jpeg")]
+    decode_jpeg: bool,
 }
 
 /// 8 characters from A–Z and 0–9, like vidgear's device ids.
@@ -90,7 +112,17 @@ impl Client {
             protocol,
             mut config,
             device_id,
+            #[cfg(feature = "jpeg")]
+            jpeg,
+            #[cfg(feature = "jpeg")]
+            decode_jpeg,
         } = options;
+        #[cfg(feature = "jpeg")]
+        if let Some(options) = &jpeg {
+            options
+                .validate()
+                .map_err(|e| Error::Options(e.to_string()))?;
+        }
         if ports.is_empty() {
             return Err(Error::Options("no port given".into()));
         }
@@ -109,7 +141,14 @@ impl Client {
             machine.config(),
             endpoints(protocol, &address, &ports),
         )?;
-        Ok(Client { machine, socket })
+        Ok(Client {
+            machine,
+            socket,
+            #[cfg(feature = "jpeg")]
+            jpeg,
+            #[cfg(feature = "jpeg")]
+            decode_jpeg,
+        })
     }
 
     /// The session configuration.
@@ -127,8 +166,21 @@ impl Client {
     /// as in vidgear). Returns `Ok(None)` once the server has terminated.
     /// [`Error::BadMessage`] reports one malformed message (already answered
     /// with a rejection); the next call goes on receiving.
+    ///
+    /// With [`ClientOptions::jpeg`] set, a raw frame given as return data is
+    /// JPEG-compressed once, here ([`Error::JpegEncode`] if it cannot be; the
+    /// previous return data stays). A JPEG frame is decompressed on arrival;
+    /// [`Error::BadJpeg`] names a frame that cannot be (it was answered
+    /// already), and the next call goes on receiving.
     pub fn recv(&mut self, return_data: Option<ReturnData>) -> Result<Option<Received>, Error> {
         if let Some(data) = return_data {
+            #[cfg(feature = "jpeg")]
+            let data = match (&self.jpeg, data) {
+                (Some(options), ReturnData::Frame(Payload::Raw(frame))) => {
+                    ReturnData::Frame(jpeg::encode(&frame, options).map_err(Error::JpegEncode)?)
+                }
+                (_, data) => data,
+            };
             self.machine.set_return_data(data);
         }
         loop {
@@ -142,11 +194,18 @@ impl Client {
                     } => {
                         // Answer before handing the frame over.
                         self.flush()?;
+                        let compression = match &payload {
+                            Payload::Jpeg { compression, .. } => Some(*compression),
+                            Payload::Raw(_) => None,
+                        };
+                        #[cfg(feature = "jpeg")]
+                        let payload = self.decode_frame(seq, payload)?;
                         return Ok(Some(Received {
                             seq,
                             port,
                             message,
                             payload,
+                            compression,
                         }));
                     }
                     ClientEvent::Rejected { error } => {
@@ -155,6 +214,16 @@ impl Client {
                     }
                     ClientEvent::ServerTerminated { port } => {
                         tracing::info!(port = %port.to_python_json(), "a server terminated");
+                    }
+                    ClientEvent::ServerSilent { port } => {
+                        let silence = self.machine.config().request_timeout * 3;
+                        tracing::warn!(
+                            port = %port.to_python_json(),
+                            "server went silent: no frame from it for {silence:?} while others keep sending"
+                        );
+                    }
+                    ClientEvent::ServerResumed { port } => {
+                        tracing::warn!(port = %port.to_python_json(), "silent server is back");
                     }
                     ClientEvent::Terminated => {
                         self.flush()?;
@@ -185,6 +254,25 @@ impl Client {
                 Some(parts) => self.machine.handle_message(parts, Instant::now()),
                 None => self.machine.handle_timeout(Instant::now()),
             }
+        }
+    }
+
+    /// Decompresses JPEG frame `seq`, if asked to.
+    #[cfg(feature = "jpeg")]
+    fn decode_frame(&self, seq: u64, payload: Payload) -> Result<Payload, Error> {
+        match payload {
+            Payload::Jpeg { .. } if self.decode_jpeg => {
+                let local = self.jpeg.unwrap_or_default();
+                let limit = self.machine.config().limits.max_message_bytes;
+                jpeg::decode_with_limit(&payload, &local, limit)
+                    .map(Payload::Raw)
+                    .map_err(|error| Error::BadJpeg {
+                        seq,
+                        what: "frame",
+                        error,
+                    })
+            }
+            other => Ok(other),
         }
     }
 

@@ -66,14 +66,34 @@ pub enum Error {
     /// The session is closed.
     #[error("the session is closed")]
     Closed,
+    /// The JPEG payload of frame `seq` (or of the frame returned for it)
+    /// could not be decompressed. The message itself was accepted (and, on
+    /// the client, already answered); the session goes on.
+    #[cfg(feature = "jpeg")]
+    #[error("the JPEG {what} of frame {seq} cannot be decoded: {error}")]
+    BadJpeg {
+        /// The frame's sequence number.
+        seq: u64,
+        /// `"frame"` (client side) or `"returned frame"` (server side).
+        what: &'static str,
+        /// libjpeg-turbo's finding.
+        error: crate::jpeg::JpegError,
+    },
+    /// A frame handed to the adapter cannot be JPEG-compressed with the
+    /// options in force (not uint8, wrong channel count...); nothing was sent.
+    #[cfg(feature = "jpeg")]
+    #[error("cannot JPEG-compress the frame: {0}")]
+    JpegEncode(crate::jpeg::JpegError),
 }
 
 impl Error {
     /// True when the session cannot continue (as opposed to one bad message).
     pub fn is_fatal(&self) -> bool {
-        !matches!(
-            self,
-            Error::Rejected { .. } | Error::BadReply { .. } | Error::BadMessage(_)
-        )
+        match self {
+            Error::Rejected { .. } | Error::BadReply { .. } | Error::BadMessage(_) => false,
+            #[cfg(feature = "jpeg")]
+            Error::BadJpeg { .. } | Error::JpegEncode(_) => false,
+            _ => true,
+        }
     }
 }

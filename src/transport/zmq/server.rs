@@ -4,6 +4,8 @@ use std::time::Instant;
 
 use super::socket::{Role, Socket};
 use super::{endpoints, Error, Protocol};
+#[cfg(feature = "jpeg")]
+use crate::jpeg::{self, JpegOptions};
 use crate::json::Value;
 use crate::session::{self, Config, ServerEvent, ServerState, Transmit};
 use crate::wire::{Payload, ReturnData};
@@ -26,6 +28,16 @@ pub struct ServerOptions {
     pub protocol: Protocol,
     /// The session rules.
     pub config: Config,
+    /// JPEG-compress every raw frame handed to [`Server::send`] with these
+    /// options (vidgear's `jpeg_compression*`); `None` (the default) sends
+    /// frames raw (spec/03 §3.3.1).
+    #[cfg(feature = "jpeg")]
+    pub jpeg: Option<JpegOptions>,
+    /// Decompress JPEG frames the client returns (default on), with the
+    /// local flags of `jpeg` (vidgear's defaults when `None`) OR the
+    /// client's header flags. Off, they arrive as [`Payload::Jpeg`].
+    #[cfg(feature = "jpeg")]
+    pub decode_jpeg: bool,
 }
 
 impl Default for ServerOptions {
@@ -35,6 +47,10 @@ impl Default for ServerOptions {
             ports: vec!["5555".into()],
             protocol: Protocol::Tcp,
             config: Config::default(),
+            #[cfg(feature = "jpeg")]
+            jpeg: None,
+            #[cfg(feature = "jpeg")]
+            decode_jpeg: true,
         }
     }
 }
@@ -68,6 +84,10 @@ pub struct Server {
     machine: session::Server,
     socket: Socket,
     closed: bool,
+    #[cfg(feature = "jpeg")]
+    jpeg: Option<JpegOptions>,
+    #[cfg(feature = "jpeg")]
+    decode_jpeg: bool,
 }
 
 impl Server {
@@ -78,7 +98,17 @@ impl Server {
             ports,
             protocol,
             mut config,
+            #[cfg(feature = "jpeg")]
+            jpeg,
+            #[cfg(feature = "jpeg")]
+            decode_jpeg,
         } = options;
+        #[cfg(feature = "jpeg")]
+        if let Some(options) = &jpeg {
+            options
+                .validate()
+                .map_err(|e| Error::Options(e.to_string()))?;
+        }
         if ports.is_empty() {
             return Err(Error::Options("no port given".into()));
         }
@@ -100,6 +130,10 @@ impl Server {
             machine,
             socket,
             closed: false,
+            #[cfg(feature = "jpeg")]
+            jpeg,
+            #[cfg(feature = "jpeg")]
+            decode_jpeg,
         })
     }
 
@@ -113,11 +147,24 @@ impl Server {
     /// retry budget allows. Errors: [`Error::PeerGone`] when the budget is
     /// spent (the frame is lost), [`Error::Rejected`] / [`Error::BadReply`]
     /// for an answer that is not return data (the session goes on).
+    ///
+    /// With [`ServerOptions::jpeg`] set, a raw payload is JPEG-compressed
+    /// first ([`Error::JpegEncode`] if it cannot be: nothing is sent), and
+    /// a JPEG frame returned by the client is decompressed
+    /// ([`Error::BadJpeg`] if it cannot be).
     pub fn send(
         &mut self,
         payload: impl Into<Payload>,
         message: impl Into<Value>,
     ) -> Result<Sent, Error> {
+        let payload = payload.into();
+        #[cfg(feature = "jpeg")]
+        let payload = match (&self.jpeg, payload) {
+            (Some(options), Payload::Raw(frame)) => {
+                jpeg::encode(&frame, options).map_err(Error::JpegEncode)?
+            }
+            (_, payload) => payload,
+        };
         // After a failure or close, every send is refused the same way.
         self.machine
             .send_frame(payload, message.into(), Instant::now())
@@ -127,11 +174,13 @@ impl Server {
             while let Some(event) = self.machine.poll_event() {
                 match event {
                     ServerEvent::Reply { seq, port, data } => {
+                        #[cfg(feature = "jpeg")]
+                        let data = self.decode_reply(seq, data)?;
                         return Ok(Sent {
                             seq,
                             port,
                             reply: Some(data),
-                        })
+                        });
                     }
                     ServerEvent::Delivered { seq } | ServerEvent::Published { seq } => {
                         return Ok(Sent {
@@ -163,6 +212,25 @@ impl Server {
                 }
             }
             self.wait_once()?;
+        }
+    }
+
+    /// Decompresses a JPEG frame returned for frame `seq`, if asked to.
+    #[cfg(feature = "jpeg")]
+    fn decode_reply(&self, seq: u64, data: ReturnData) -> Result<ReturnData, Error> {
+        match data {
+            ReturnData::Frame(payload @ Payload::Jpeg { .. }) if self.decode_jpeg => {
+                let local = self.jpeg.unwrap_or_default();
+                let limit = self.machine.config().limits.max_message_bytes;
+                jpeg::decode_with_limit(&payload, &local, limit)
+                    .map(|frame| ReturnData::Frame(Payload::Raw(frame)))
+                    .map_err(|error| Error::BadJpeg {
+                        seq,
+                        what: "returned frame",
+                        error,
+                    })
+            }
+            other => Ok(other),
         }
     }
 
@@ -211,6 +279,9 @@ impl Server {
         // Give the termination message time to leave before the socket goes.
         self.socket
             .set_linger(self.machine.config().request_timeout / 5);
+        // On pattern 2 the termination message would otherwise be dropped
+        // whenever the last frame is still queued (HWM 1).
+        self.socket.unbound_send_queue();
         self.machine.close(Instant::now());
         loop {
             self.flush()?;

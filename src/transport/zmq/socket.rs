@@ -209,6 +209,15 @@ impl Socket {
             .socket
             .set_linger(i32::try_from(linger.as_millis()).unwrap_or(i32::MAX));
     }
+
+    /// Lifts the send high-water mark of 1 that a pattern-2 socket streams
+    /// with (libzmq applies it to the existing connections too), so that a
+    /// last message queued right behind a frame is not dropped by `PUB`.
+    pub(crate) fn unbound_send_queue(&self) {
+        if self.pattern == Pattern::PubSub {
+            let _ = self.socket.set_sndhwm(0);
+        }
+    }
 }
 
 /// Binds, waiting briefly if the address is still held by the socket we

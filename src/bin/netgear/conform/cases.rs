@@ -84,6 +84,10 @@ pub enum Kind {
     },
     /// Both implementations refuse bidirectional mode on pattern 2.
     Refusal { who: Impl, role: &'static str },
+    /// JPEG-compressed frames or returned frames (conform/jpeg.rs).
+    Jpeg(super::jpeg::JpegCell),
+    /// Multi-Server and Multi-Client mode (conform/multi.rs).
+    Multi(super::multi::MultiCell),
 }
 
 #[derive(Debug, Clone)]
@@ -101,6 +105,8 @@ impl Cell {
                 case,
             } => format!("{sender}-{receiver}/p{pattern}/{}", case.name),
             Kind::Refusal { who, role } => format!("refusal/{who}/{role}-bidirectional-pattern2"),
+            Kind::Jpeg(cell) => cell.id(),
+            Kind::Multi(cell) => cell.id(),
         }
     }
 
@@ -110,6 +116,8 @@ impl Cell {
                 sender, receiver, ..
             } => *sender == Impl::Python || *receiver == Impl::Python,
             Kind::Refusal { who, .. } => *who == Impl::Python,
+            Kind::Jpeg(cell) => cell.uses_python(),
+            Kind::Multi(cell) => cell.uses_python(),
         }
     }
 }
@@ -272,6 +280,10 @@ pub fn matrix() -> Vec<Cell> {
             }
         }
     }
+    cells.extend(super::jpeg::cells());
+    cells.extend(super::multi::cells().into_iter().map(|m| Cell {
+        kind: Kind::Multi(m),
+    }));
     for who in [Impl::Rust, Impl::Python] {
         for role in ["send", "receive"] {
             cells.push(Cell {

@@ -7,6 +7,8 @@
 
 mod cases;
 mod check;
+mod jpeg;
+mod multi;
 mod report;
 mod runner;
 mod venv;

@@ -20,8 +20,8 @@ pub struct Env {
     netgear: PathBuf,
     python: Option<PathBuf>,
     peer: PathBuf,
-    out: PathBuf,
-    frames: u64,
+    pub(super) out: PathBuf,
+    pub(super) frames: u64,
 }
 
 impl Env {
@@ -35,7 +35,7 @@ impl Env {
         }
     }
 
-    fn command(&self, who: Impl, role: &str) -> Command {
+    pub(super) fn command(&self, who: Impl, role: &str) -> Command {
         match who {
             Impl::Rust => {
                 let mut c = Command::new(&self.netgear);
@@ -124,12 +124,22 @@ fn run_cell(env: &Env, cell: &Cell) -> CellResult {
                 result.failures.push(e);
             }
         }
+        Kind::Jpeg(cell) => {
+            if let Err(e) = super::jpeg::run(env, &mut result, cell) {
+                result.failures.push(e);
+            }
+        }
+        Kind::Multi(cell) => {
+            if let Err(e) = super::multi::run(env, &mut result, cell) {
+                result.failures.push(e);
+            }
+        }
     }
     result.seconds = (started.elapsed().as_secs_f64() * 100.0).round() / 100.0;
     result
 }
 
-fn free_port() -> u16 {
+pub(super) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -137,13 +147,13 @@ fn free_port() -> u16 {
 }
 
 /// A child whose stdout lines are timestamped as they arrive.
-struct Running {
+pub(super) struct Running {
     child: Child,
     lines: thread::JoinHandle<Vec<(Instant, String)>>,
     stderr: thread::JoinHandle<String>,
 }
 
-fn start(mut cmd: Command) -> Result<Running, String> {
+pub(super) fn start(mut cmd: Command) -> Result<Running, String> {
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -171,13 +181,13 @@ fn start(mut cmd: Command) -> Result<Running, String> {
     })
 }
 
-struct Finished {
-    code: Option<i32>,
-    lines: Vec<(Instant, String)>,
-    stderr: String,
+pub(super) struct Finished {
+    pub(super) code: Option<i32>,
+    pub(super) lines: Vec<(Instant, String)>,
+    pub(super) stderr: String,
 }
 
-fn finish(mut r: Running, limit: Duration) -> Finished {
+pub(super) fn finish(mut r: Running, limit: Duration) -> Finished {
     let give_up = Instant::now() + limit;
     let mut timed_out = false;
     loop {
@@ -208,7 +218,7 @@ fn finish(mut r: Running, limit: Duration) -> Finished {
     }
 }
 
-fn wait_bound(port: u16, ipc: Option<&Path>, limit: Duration) -> bool {
+pub(super) fn wait_bound(port: u16, ipc: Option<&Path>, limit: Duration) -> bool {
     let give_up = Instant::now() + limit;
     while Instant::now() < give_up {
         let ready = match ipc {
@@ -405,7 +415,7 @@ fn stream(
 }
 
 /// Checks that `lines` are exactly `frames` JSON objects with `seq` 0, 1, ...
-fn check_lines(
+pub(super) fn check_lines(
     failures: &mut Vec<String>,
     who: &str,
     lines: &[(Instant, String)],
@@ -469,13 +479,13 @@ fn refusal(env: &Env, who: Impl, role: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn tail(text: &str) -> String {
+pub(super) fn tail(text: &str) -> String {
     let t = text.trim();
     let start = t.char_indices().rev().nth(300).map_or(0, |(i, _)| i);
     t[start..].replace('\n', " ⏎ ")
 }
 
-fn tempdir_in(out: &Path) -> Result<PathBuf, String> {
+pub(super) fn tempdir_in(out: &Path) -> Result<PathBuf, String> {
     let base = out.join("scratch");
     std::fs::create_dir_all(&base).map_err(|e| e.to_string())?;
     for _ in 0..100 {
@@ -490,7 +500,7 @@ fn tempdir_in(out: &Path) -> Result<PathBuf, String> {
     ))
 }
 
-fn save_logs(out: &Path, id: &str, tx: &Finished, rx: &Finished) {
+pub(super) fn save_logs(out: &Path, id: &str, tx: &Finished, rx: &Finished) {
     let dir = out.join("logs");
     let _ = std::fs::create_dir_all(&dir);
     let stem = id.replace('/', "_");

@@ -1,0 +1,278 @@
+//! The JPEG cells: frames compressed by one implementation and decoded by
+//! the other, in both directions (server frames, client return frames), for
+//! BGR, RGB and GRAY on patterns 0 and 1.
+//!
+//! The frames are the natural pattern (src/natural.rs, computed the same way
+//! by peer.py), 640 × 480, at quality 90. JPEG is lossy, so instead of
+//! hashes every decoded frame is read back from the receiving end's
+//! `--save-dir` and must be within 35 dB PSNR of the original.
+
+use std::path::Path;
+use std::time::Duration;
+
+use netgear::jpeg::psnr;
+use netgear::json::Value;
+use netgear::natural::natural_frame;
+
+use super::cases::Impl;
+use super::runner::{
+    check_lines, finish, free_port, save_logs, start, tail, tempdir_in, wait_bound, CellResult, Env,
+};
+
+/// The PSNR every decoded frame must reach (quality 90, natural content).
+pub const MIN_PSNR_DB: f64 = 35.0;
+
+/// One JPEG cell.
+#[derive(Debug, Clone)]
+pub struct JpegCell {
+    pub sender: Impl,
+    pub receiver: Impl,
+    pub pattern: u8,
+    /// `BGR`, `RGB` or `GRAY`.
+    pub colorspace: &'static str,
+    /// false: the server's frames are JPEG; true: the client's returned frame.
+    pub returned: bool,
+}
+
+impl JpegCell {
+    pub fn id(&self) -> String {
+        format!(
+            "jpeg/{}-{}/p{}/{}-{}",
+            self.sender,
+            self.receiver,
+            self.pattern,
+            self.colorspace.to_lowercase(),
+            if self.returned { "returned" } else { "frames" }
+        )
+    }
+
+    pub fn uses_python(&self) -> bool {
+        self.sender == Impl::Python || self.receiver == Impl::Python
+    }
+
+    /// The shape of the frames compressed (and of what the decoder gives).
+    fn shape(&self) -> Vec<usize> {
+        if self.colorspace == "GRAY" {
+            vec![480, 640]
+        } else {
+            vec![480, 640, 3]
+        }
+    }
+}
+
+/// Every JPEG cell: 4 pairs × 2 patterns × 3 colorspaces × 2 directions.
+pub fn cells() -> Vec<super::cases::Cell> {
+    let pairs = [
+        (Impl::Rust, Impl::Rust),
+        (Impl::Rust, Impl::Python),
+        (Impl::Python, Impl::Rust),
+        (Impl::Python, Impl::Python),
+    ];
+    let mut cells = Vec::new();
+    for (sender, receiver) in pairs {
+        for pattern in [0u8, 1] {
+            for colorspace in ["BGR", "RGB", "GRAY"] {
+                for returned in [false, true] {
+                    cells.push(super::cases::Cell {
+                        kind: super::cases::Kind::Jpeg(JpegCell {
+                            sender,
+                            receiver,
+                            pattern,
+                            colorspace,
+                            returned,
+                        }),
+                    });
+                }
+            }
+        }
+    }
+    cells
+}
+
+/// A `uint8` `.npy` file as numpy's `np.save` (or npy.rs) writes it.
+fn read_npy_u8(path: &Path) -> Result<(Vec<usize>, Vec<u8>), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let bad = |why: &str| format!("{} is not a uint8 .npy: {why}", path.display());
+    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
+        return Err(bad("no magic"));
+    }
+    let (header_len, start) = match bytes[6] {
+        1 => (usize::from(u16::from_le_bytes([bytes[8], bytes[9]])), 10),
+        2 | 3 if bytes.len() >= 12 => (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        ),
+        _ => return Err(bad("unknown version")),
+    };
+    let header = bytes
+        .get(start..start + header_len)
+        .map(String::from_utf8_lossy)
+        .ok_or_else(|| bad("short header"))?;
+    if !header.contains("'descr': '|u1'") || !header.contains("'fortran_order': False") {
+        return Err(bad(&header));
+    }
+    let shape_text = header
+        .split("'shape': (")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .ok_or_else(|| bad("no shape"))?;
+    let shape = shape_text
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| d.parse::<usize>().map_err(|_| bad("bad shape")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let data = bytes[start + header_len..].to_vec();
+    if data.len() != shape.iter().product::<usize>() {
+        return Err(bad("size does not match the shape"));
+    }
+    Ok((shape, data))
+}
+
+/// Checks the frame saved at `path` against natural frame `k`.
+fn check_saved(path: &Path, shape: &[usize], k: u64) -> Result<f64, String> {
+    let (got_shape, pixels) = read_npy_u8(path)?;
+    if got_shape != shape {
+        return Err(format!(
+            "{} has shape {got_shape:?}, expected {shape:?}",
+            path.display()
+        ));
+    }
+    let original = natural_frame(shape, k);
+    let db = psnr(original.data(), &pixels);
+    if db < MIN_PSNR_DB {
+        return Err(format!(
+            "{}: PSNR {db:.2} dB against the original, below {MIN_PSNR_DB} dB",
+            path.display()
+        ));
+    }
+    Ok(db)
+}
+
+pub fn run(env: &Env, result: &mut CellResult, cell: &JpegCell) -> Result<(), String> {
+    let scratch = tempdir_in(&env.out)?;
+    let port = free_port();
+    let frames = env.frames;
+    let shape = cell.shape();
+    let shape_text = shape
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let rx_dir = scratch.join("rx");
+    let tx_dir = scratch.join("tx");
+    let common = |cmd: &mut std::process::Command| {
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--pattern",
+            &cell.pattern.to_string(),
+            "--json",
+        ]);
+    };
+    let mut rx = env.command(cell.receiver, "receive");
+    common(&mut rx);
+    let mut tx = env.command(cell.sender, "send");
+    common(&mut tx);
+    tx.args(["--frames", &frames.to_string()]);
+    if cell.returned {
+        // Raw frames out, a JPEG-compressed natural frame back.
+        rx.args(["--bidirectional", "--return-frame", &shape_text])
+            .args(["--content", "natural", "--jpeg", cell.colorspace]);
+        tx.args([
+            "--bidirectional",
+            "--shape",
+            "48,64,3",
+            "--message",
+            "\"jpeg please\"",
+        ])
+        .arg("--save-dir")
+        .arg(&tx_dir);
+    } else {
+        tx.args(["--shape", &shape_text, "--content", "natural"])
+            .args(["--jpeg", cell.colorspace, "--jpeg-quality", "90"]);
+        rx.arg("--save-dir").arg(&rx_dir);
+    }
+
+    let rx_run = start(rx)?;
+    if !wait_bound(port, None, Duration::from_secs(30)) {
+        let rx_done = finish(rx_run, Duration::from_secs(1));
+        return Err(format!("receiver never bound: {}", tail(&rx_done.stderr)));
+    }
+    let tx_done = finish(start(tx)?, Duration::from_secs(120));
+    let rx_done = finish(rx_run, Duration::from_secs(30));
+
+    let failures = &mut result.failures;
+    if tx_done.code != Some(0) {
+        failures.push(format!(
+            "sender exit {:?}: {}",
+            tx_done.code,
+            tail(&tx_done.stderr)
+        ));
+    }
+    if rx_done.code != Some(0) {
+        failures.push(format!(
+            "receiver exit {:?}: {}",
+            rx_done.code,
+            tail(&rx_done.stderr)
+        ));
+    }
+    let shape_value = Value::from(shape.clone());
+    let mut worst = f64::INFINITY;
+    if cell.returned {
+        check_lines(
+            failures,
+            "receiver",
+            &rx_done.lines,
+            frames,
+            |_, line| match line.get("shape") {
+                Some(Value::Array(dims)) if dims.len() == 3 => Vec::new(),
+                other => vec![format!("shape {:?}", other.map(Value::to_python_json))],
+            },
+        );
+        check_lines(failures, "sender", &tx_done.lines, frames, |k, line| {
+            let reply = line.get("reply");
+            let mut problems = Vec::new();
+            if reply.and_then(|r| r.get("shape")) != Some(&shape_value) {
+                problems.push(format!(
+                    "returned frame {:?}, expected shape {shape:?}",
+                    reply.map(Value::to_python_json)
+                ));
+            }
+            if reply.and_then(|r| r.get("dtype")).and_then(Value::as_str) != Some("uint8") {
+                problems.push("returned frame is not uint8".into());
+            }
+            match check_saved(&tx_dir.join(format!("reply_{k:06}.npy")), &shape, 0) {
+                Ok(db) => worst = worst.min(db),
+                Err(e) => problems.push(e),
+            }
+            problems
+        });
+    } else {
+        check_lines(failures, "receiver", &rx_done.lines, frames, |k, line| {
+            let mut problems = Vec::new();
+            if line.get("shape") != Some(&shape_value) {
+                problems.push(format!(
+                    "shape {:?}, expected {shape:?}",
+                    line.get("shape").map(Value::to_python_json)
+                ));
+            }
+            if line.get("dtype").and_then(Value::as_str) != Some("uint8") {
+                problems.push(format!("dtype {:?}", line.get("dtype")));
+            }
+            match check_saved(&rx_dir.join(format!("frame_{k:06}.npy")), &shape, k) {
+                Ok(db) => worst = worst.min(db),
+                Err(e) => problems.push(e),
+            }
+            problems
+        });
+    }
+    if worst.is_finite() {
+        result.notes.push(format!("lowest PSNR {worst:.2} dB"));
+    }
+    if !result.failures.is_empty() {
+        save_logs(&env.out, &result.id, &tx_done, &rx_done);
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(())
+}

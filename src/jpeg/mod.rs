@@ -1,0 +1,225 @@
+//! JPEG frame compression as vidgear does it (feature `jpeg`).
+//!
+//! vidgear compresses frames with simplejpeg, a thin wrapper of
+//! libjpeg-turbo; this module drives the same library (built from the copy
+//! vendored in `turbojpeg-sys`) with the same settings, so a frame encoded
+//! here is byte-for-byte what vidgear would send for the same pixels, and a
+//! decode here gives simplejpeg's pixels (spec/03-payload.md §3.3).
+//!
+//! The wire layer only carries [`Payload::Jpeg`] undecoded; the zmq
+//! adapters call [`encode`] and [`decode`] when their options ask for it.
+//!
+//! ```
+//! use netgear::jpeg::{decode, encode, JpegOptions};
+//! use netgear::wire::Colorspace;
+//! use netgear::{Dtype, Frame, Payload};
+//!
+//! let pixels: Vec<u8> = (0..48 * 64 * 3).map(|i| (i / 3 % 64 * 4) as u8).collect();
+//! let frame = Frame::new(Dtype::Uint8, vec![48, 64, 3], pixels).unwrap();
+//! let options = JpegOptions::default(); // BGR, quality 90, fast DCT
+//! let payload = encode(&frame, &options).unwrap();
+//! let Payload::Jpeg { compression, .. } = &payload else { unreachable!() };
+//! assert_eq!(compression.colorspace, Colorspace::Bgr);
+//! let back = decode(&payload, &options).unwrap();
+//! assert_eq!(back.shape(), [48, 64, 3]);
+//! ```
+
+mod turbo;
+
+use bytes::Bytes;
+
+use crate::wire::{Colorspace, Compression, Dtype, Frame, Limits, Payload};
+
+/// How to compress frames, and the local half of how to decompress them:
+/// vidgear's `jpeg_compression*` options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JpegOptions {
+    /// The channel layout of the frames compressed (`jpeg_compression` as a
+    /// colorspace name). Decoding follows the sender's header instead.
+    pub colorspace: Colorspace,
+    /// `jpeg_compression_quality`: 10 to 100 (vidgear's default 90).
+    pub quality: u8,
+    /// `jpeg_compression_fastdct`: encode with the fast integer DCT, and
+    /// decode with it whatever the sender says (default on).
+    pub fast_dct: bool,
+    /// `jpeg_compression_fastupsample`: announce fast chroma upsampling to
+    /// the receiver, and decode with it whatever the sender says (default off).
+    pub fast_upsample: bool,
+}
+
+impl Default for JpegOptions {
+    /// vidgear's defaults: BGR, quality 90, fast DCT on, fast upsampling off.
+    fn default() -> JpegOptions {
+        JpegOptions {
+            colorspace: Colorspace::Bgr,
+            quality: 90,
+            fast_dct: true,
+            fast_upsample: false,
+        }
+    }
+}
+
+impl JpegOptions {
+    /// The defaults with another colorspace.
+    pub fn with_colorspace(colorspace: Colorspace) -> JpegOptions {
+        JpegOptions {
+            colorspace,
+            ..JpegOptions::default()
+        }
+    }
+
+    /// The header's `compression` object these options produce.
+    pub fn compression(&self) -> Compression {
+        Compression {
+            fast_dct: self.fast_dct,
+            fast_upsample: self.fast_upsample,
+            colorspace: self.colorspace,
+        }
+    }
+
+    /// Checks the quality range vidgear accepts (10–100).
+    pub fn validate(&self) -> Result<(), JpegError> {
+        if (10..=100).contains(&self.quality) {
+            Ok(())
+        } else {
+            Err(JpegError::Quality(self.quality))
+        }
+    }
+}
+
+/// Why a frame could not be compressed or a JPEG payload decompressed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JpegError {
+    /// The quality is outside 10–100.
+    #[error("JPEG quality {0} is outside 10-100")]
+    Quality(u8),
+    /// Only `uint8` frames can be JPEG-compressed.
+    #[error("only uint8 frames can be JPEG-compressed, not {0}")]
+    NotUint8(Dtype),
+    /// The frame's shape does not fit the colorspace.
+    #[error("a {colorspace} JPEG needs a (H, W, {channels}) frame{}, not {shape:?}",
+        if *.channels == 1 { " or (H, W)" } else { "" })]
+    Shape {
+        /// The frame's shape.
+        shape: Vec<usize>,
+        /// The colorspace asked for.
+        colorspace: Colorspace,
+        /// The channels it needs.
+        channels: usize,
+    },
+    /// The JPEG would decode to more bytes than allowed.
+    #[error("a {width}x{height} JPEG would decode to more than {limit} bytes")]
+    TooLarge {
+        /// Width the header gives.
+        width: usize,
+        /// Height the header gives.
+        height: usize,
+        /// The limit in force.
+        limit: usize,
+    },
+    /// libjpeg-turbo failed (corrupt or truncated data, an impossible
+    /// conversion...); its message.
+    #[error("{0}")]
+    Codec(String),
+}
+
+/// Compresses `frame` into a JPEG payload as vidgear does: the frame must be
+/// `uint8` of shape `(H, W, C)` with `C` the colorspace's channel count (a
+/// `GRAY` frame may also be `(H, W)`); colour uses 4:2:2 chroma subsampling.
+pub fn encode(frame: &Frame, options: &JpegOptions) -> Result<Payload, JpegError> {
+    options.validate()?;
+    if frame.dtype() != Dtype::Uint8 {
+        return Err(JpegError::NotUint8(frame.dtype()));
+    }
+    let cs = options.colorspace;
+    let channels = cs.channels();
+    let (height, width) = match *frame.shape() {
+        [h, w, c] if c == channels => (h, w),
+        [h, w] if cs == Colorspace::Gray => (h, w),
+        _ => {
+            return Err(JpegError::Shape {
+                shape: frame.shape().to_vec(),
+                colorspace: cs,
+                channels,
+            })
+        }
+    };
+    let data = turbo::compress(
+        frame.data(),
+        width,
+        height,
+        turbo::pixel_format(cs),
+        options.quality,
+        options.fast_dct,
+    )?;
+    Ok(Payload::Jpeg {
+        data: Bytes::from(data),
+        compression: options.compression(),
+    })
+}
+
+/// Decompresses a JPEG payload as vidgear does (a raw payload is returned
+/// as it is): into the sender's colorspace, with the fast DCT if `local` or
+/// the header asks for it, fast upsampling likewise; `GRAY` gives `(H, W)`.
+/// The decoded size is bounded by [`Limits::default`]'s message size.
+pub fn decode(payload: &Payload, local: &JpegOptions) -> Result<Frame, JpegError> {
+    decode_with_limit(payload, local, Limits::default().max_message_bytes)
+}
+
+/// [`decode`] with an explicit bound on the decoded size in bytes (a tiny
+/// JPEG may claim 65535 × 65535 pixels).
+pub fn decode_with_limit(
+    payload: &Payload,
+    local: &JpegOptions,
+    max_bytes: usize,
+) -> Result<Frame, JpegError> {
+    match payload {
+        Payload::Raw(frame) => Ok(frame.clone()),
+        Payload::Jpeg { data, compression } => decode_jpeg(data, compression, local, max_bytes),
+    }
+}
+
+/// Decompresses JPEG bytes described by a header's `compression` object.
+pub fn decode_jpeg(
+    data: &[u8],
+    compression: &Compression,
+    local: &JpegOptions,
+    max_bytes: usize,
+) -> Result<Frame, JpegError> {
+    let cs = compression.colorspace;
+    let channels = cs.channels();
+    let (header, pixels) = turbo::decompress(
+        data,
+        turbo::pixel_format(cs),
+        channels,
+        local.fast_dct || compression.fast_dct,
+        local.fast_upsample || compression.fast_upsample,
+        max_bytes,
+    )?;
+    let shape = if cs == Colorspace::Gray {
+        vec![header.height, header.width]
+    } else {
+        vec![header.height, header.width, channels]
+    };
+    Ok(Frame::new(Dtype::Uint8, shape, pixels).expect("decoded size matches the shape"))
+}
+
+/// Peak signal-to-noise ratio in dB between two `uint8` buffers of the same
+/// length (infinite when equal): the quality measure of the tests and the
+/// conformance matrix.
+pub fn psnr(a: &[u8], b: &[u8]) -> f64 {
+    assert_eq!(a.len(), b.len(), "PSNR of buffers of different sizes");
+    let se: u64 = a
+        .iter()
+        .zip(b)
+        .map(|(&p, &q)| {
+            let d = u64::from(p.abs_diff(q));
+            d * d
+        })
+        .sum();
+    if se == 0 {
+        return f64::INFINITY;
+    }
+    let mse = se as f64 / a.len() as f64;
+    10.0 * (255.0 * 255.0 / mse).log10()
+}

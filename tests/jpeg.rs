@@ -1,0 +1,978 @@
+//! JPEG frame compression (spec/03 §3.3), the reducer, video sources and
+//! the JPEG cells of the conformance matrix.
+//!
+//! The comparisons with vidgear's simplejpeg and reducer run the venv's
+//! Python (provisioned on first use; without Python these tests fail and
+//! say how to provide it).
+
+#![cfg(all(feature = "cli", feature = "jpeg", feature = "reducer"))]
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use bytes::Bytes;
+use common::{free_port, python, repo, venv_dir, wait_bound, Proc, NETGEAR};
+use netgear::jpeg::{decode, decode_jpeg, encode, psnr, JpegError, JpegOptions};
+use netgear::json::Value;
+use netgear::natural::natural_frame;
+use netgear::reducer::{reduced_size, reducer, ReduceError};
+use netgear::session::{Config, Pattern};
+use netgear::source::{SourceError, SourceOptions, VideoSource};
+use netgear::transport::zmq::{Client, ClientOptions, Error, Server, ServerOptions};
+use netgear::wire::{Colorspace, Compression};
+use netgear::{Dtype, Frame, Payload, ReturnData};
+
+const H: usize = 480;
+const W: usize = 640;
+
+fn jpeg_bytes(p: &Payload) -> &Bytes {
+    match p {
+        Payload::Jpeg { data, .. } => data,
+        Payload::Raw(_) => panic!("expected a JPEG payload"),
+    }
+}
+
+/// The samples of the colour channels of a (H, W, C) buffer in `cs`'s
+/// layout, in R, G, B order (gray: the one channel).
+fn colour_planes(data: &[u8], cs: Colorspace) -> Vec<u8> {
+    let idx: &[usize] = match cs {
+        Colorspace::Gray => &[0],
+        Colorspace::Rgb | Colorspace::Rgbx | Colorspace::Rgba => &[0, 1, 2],
+        Colorspace::Bgr | Colorspace::Bgrx | Colorspace::Bgra => &[2, 1, 0],
+        Colorspace::Xbgr | Colorspace::Abgr => &[3, 2, 1],
+        Colorspace::Xrgb | Colorspace::Argb => &[1, 2, 3],
+        Colorspace::Cmyk => &[0, 1, 2, 3],
+    };
+    let c = cs.channels();
+    data.chunks_exact(c)
+        .flat_map(|px| idx.iter().map(move |&i| px[i]))
+        .collect()
+}
+
+fn natural(cs: Colorspace, k: u64) -> Frame {
+    if cs == Colorspace::Gray {
+        natural_frame(&[H, W], k)
+    } else {
+        natural_frame(&[H, W, cs.channels()], k)
+    }
+}
+
+#[test]
+fn round_trips_in_every_colorspace_keep_quality() {
+    for cs in Colorspace::ALL {
+        let frame = natural(cs, 3);
+        let options = JpegOptions::with_colorspace(cs);
+        let payload = encode(&frame, &options).unwrap_or_else(|e| panic!("{cs}: {e}"));
+        let Payload::Jpeg { data, compression } = &payload else {
+            unreachable!()
+        };
+        assert_eq!(&data[..2], b"\xff\xd8", "{cs}: a JPEG starts with SOI");
+        assert_eq!(*compression, options.compression());
+        let back = decode(&payload, &options).unwrap();
+        assert_eq!(back.dtype(), Dtype::Uint8);
+        assert_eq!(back.shape(), frame.shape(), "{cs}");
+        let db = psnr(
+            &colour_planes(frame.data(), cs),
+            &colour_planes(back.data(), cs),
+        );
+        // CMYK travels as YCCK; the others are ordinary 4:2:2 colour JPEGs.
+        let floor = if cs == Colorspace::Cmyk { 30.0 } else { 38.0 };
+        assert!(db >= floor, "{cs}: PSNR {db:.2} dB below {floor}");
+    }
+}
+
+#[test]
+fn quality_90_on_natural_content_is_above_35_db_at_both_sizes() {
+    for (h, w) in [(480, 640), (1080, 1920)] {
+        for k in [0, 17] {
+            let frame = natural_frame(&[h, w, 3], k);
+            let payload = encode(&frame, &JpegOptions::default()).unwrap();
+            let back = decode(&payload, &JpegOptions::default()).unwrap();
+            let db = psnr(frame.data(), back.data());
+            assert!(db >= 35.0, "{h}x{w} frame {k}: {db:.2} dB");
+            let ratio = frame.data().len() as f64 / jpeg_bytes(&payload).len() as f64;
+            assert!(ratio > 10.0, "{h}x{w}: compression ratio only {ratio:.1}");
+        }
+    }
+}
+
+#[test]
+fn gray_frames_gain_and_lose_their_trailing_axis_as_in_vidgear() {
+    let options = JpegOptions::with_colorspace(Colorspace::Gray);
+    let two_d = natural_frame(&[H, W], 0);
+    let three_d = Frame::new(Dtype::Uint8, vec![H, W, 1], two_d.data().clone()).unwrap();
+    let a = encode(&two_d, &options).unwrap();
+    let b = encode(&three_d, &options).unwrap();
+    assert_eq!(
+        jpeg_bytes(&a),
+        jpeg_bytes(&b),
+        "(H, W) is sent as (H, W, 1)"
+    );
+    let back = decode(&b, &options).unwrap();
+    assert_eq!(back.shape(), [H, W], "a gray frame always arrives 2-D");
+}
+
+#[test]
+fn encoding_refuses_what_vidgear_cannot_send() {
+    let opts = JpegOptions::default();
+    let f32_frame = Frame::new(Dtype::Float32, vec![4, 4, 3], vec![0u8; 4 * 4 * 3 * 4]).unwrap();
+    assert_eq!(
+        encode(&f32_frame, &opts).unwrap_err(),
+        JpegError::NotUint8(Dtype::Float32)
+    );
+    let four = natural_frame(&[8, 8, 4], 0);
+    assert!(matches!(
+        encode(&four, &opts),
+        Err(JpegError::Shape { channels: 3, .. })
+    ));
+    let two_d = natural_frame(&[8, 8], 0);
+    let err = encode(&two_d, &opts).unwrap_err();
+    assert!(err.to_string().contains("(H, W, 3)"), "{err}");
+    for quality in [9, 101] {
+        let bad = JpegOptions { quality, ..opts };
+        assert_eq!(
+            encode(&natural_frame(&[8, 8, 3], 0), &bad).unwrap_err(),
+            JpegError::Quality(quality)
+        );
+    }
+}
+
+#[test]
+fn decoding_uses_the_fast_paths_when_either_end_asks() {
+    let frame = natural_frame(&[H, W, 3], 5);
+    let accurate = JpegOptions {
+        fast_dct: false,
+        fast_upsample: false,
+        ..JpegOptions::default()
+    };
+    let payload = encode(&frame, &accurate).unwrap();
+    let data = jpeg_bytes(&payload).clone();
+    let header = |dct: bool, ups: bool| Compression {
+        fast_dct: dct,
+        fast_upsample: ups,
+        colorspace: Colorspace::Bgr,
+    };
+    let limit = 1 << 30;
+    let fast_local = JpegOptions {
+        fast_dct: true,
+        ..accurate
+    };
+    let ups_local = JpegOptions {
+        fast_upsample: true,
+        ..accurate
+    };
+    let plain = decode_jpeg(&data, &header(false, false), &accurate, limit).unwrap();
+    let dct_by_header = decode_jpeg(&data, &header(true, false), &accurate, limit).unwrap();
+    let dct_by_local = decode_jpeg(&data, &header(false, false), &fast_local, limit).unwrap();
+    let ups_by_header = decode_jpeg(&data, &header(false, true), &accurate, limit).unwrap();
+    let ups_by_local = decode_jpeg(&data, &header(false, false), &ups_local, limit).unwrap();
+    assert_eq!(dct_by_header, dct_by_local);
+    assert_eq!(ups_by_header, ups_by_local);
+    assert_ne!(plain, dct_by_header, "the fast DCT changes some pixels");
+    assert_ne!(plain, ups_by_header, "fast upsampling changes some pixels");
+    // The header announces the sender's flags.
+    let flagged = encode(
+        &frame,
+        &JpegOptions {
+            fast_dct: false,
+            fast_upsample: true,
+            colorspace: Colorspace::Rgb,
+            quality: 75,
+        },
+    )
+    .unwrap();
+    let Payload::Jpeg { compression, .. } = flagged else {
+        unreachable!()
+    };
+    assert_eq!(
+        compression,
+        Compression {
+            fast_dct: false,
+            fast_upsample: true,
+            colorspace: Colorspace::Rgb
+        }
+    );
+}
+
+#[test]
+fn corrupt_truncated_and_oversized_jpegs_are_errors() {
+    let opts = JpegOptions::default();
+    let good = encode(&natural_frame(&[64, 64, 3], 0), &opts).unwrap();
+    let data = jpeg_bytes(&good);
+    let compression = opts.compression();
+    let limit = 1 << 30;
+    let garbage: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    for (what, bytes) in [
+        ("garbage", garbage.as_slice()),
+        ("empty", &[][..]),
+        ("truncated", &data[..data.len() / 2]),
+        ("header only", &data[..200]),
+    ] {
+        let err = decode_jpeg(bytes, &compression, &opts, limit).unwrap_err();
+        assert!(matches!(err, JpegError::Codec(_)), "{what}: {err:?}");
+    }
+    // A valid JPEG that decodes to more bytes than allowed.
+    let err = decode_jpeg(data, &compression, &opts, 64 * 64 * 3 - 1).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            JpegError::TooLarge {
+                width: 64,
+                height: 64,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // An impossible conversion is an error too (CMYK from a YCbCr JPEG).
+    let cmyk = Compression {
+        colorspace: Colorspace::Cmyk,
+        ..compression
+    };
+    assert!(decode_jpeg(data, &cmyk, &opts, limit).is_err());
+}
+
+// ---------------------------------------------------------------------------
+// Through the zmq adapters.
+
+fn pair_config(pattern: Pattern, bidirectional: bool) -> Config {
+    Config {
+        pattern,
+        bidirectional,
+        request_timeout: Duration::from_secs(4),
+        ..Config::default()
+    }
+}
+
+#[test]
+fn adapters_compress_frames_and_report_bad_jpegs_without_dropping_the_link() {
+    let port = free_port();
+    let (tx, rx) = mpsc::channel();
+    let client = thread::spawn(move || {
+        let mut client = Client::new(ClientOptions {
+            address: "127.0.0.1".into(),
+            ports: vec![port.to_string()],
+            config: pair_config(Pattern::ReqRep, false),
+            ..ClientOptions::default()
+        })
+        .unwrap();
+        tx.send(()).unwrap();
+        let mut outcomes = Vec::new();
+        loop {
+            match client.recv(None) {
+                Ok(Some(r)) => outcomes.push(Ok((r.seq, r.payload, r.compression))),
+                Ok(None) => break,
+                Err(e) => {
+                    assert!(!e.is_fatal(), "fatal: {e}");
+                    outcomes.push(Err(e.to_string()));
+                }
+            }
+        }
+        outcomes
+    });
+    rx.recv().unwrap();
+    let options = JpegOptions::with_colorspace(Colorspace::Rgb);
+    let mut server = Server::new(ServerOptions {
+        address: "127.0.0.1".into(),
+        ports: vec![port.to_string()],
+        config: pair_config(Pattern::ReqRep, false),
+        jpeg: Some(options),
+        ..ServerOptions::default()
+    })
+    .unwrap();
+    let frame0 = natural_frame(&[H, W, 3], 0);
+    let frame3 = natural_frame(&[H, W, 3], 3);
+    server.send(frame0.clone(), Value::Null).unwrap();
+    // Pre-compressed payloads go out as they are: here, broken ones.
+    let good = encode(&frame0, &options).unwrap();
+    let truncated = Bytes::copy_from_slice(&jpeg_bytes(&good)[..jpeg_bytes(&good).len() / 3]);
+    for data in [Bytes::from_static(b"not a jpeg at all"), truncated] {
+        let broken = Payload::Jpeg {
+            data,
+            compression: options.compression(),
+        };
+        server.send(broken, Value::Null).unwrap();
+    }
+    server.send(frame3.clone(), Value::Null).unwrap();
+    // A frame JPEG cannot carry is refused before anything is sent.
+    let depth = Frame::new(Dtype::Uint16, vec![4, 4], vec![0u8; 32]).unwrap();
+    let err = server.send(depth, Value::Null).unwrap_err();
+    assert!(
+        matches!(err, Error::JpegEncode(JpegError::NotUint8(_))),
+        "{err}"
+    );
+    assert!(!err.is_fatal());
+    assert!(
+        server.close().unwrap(),
+        "pattern 1 acknowledges termination"
+    );
+    let outcomes = client.join().unwrap();
+    assert_eq!(outcomes.len(), 4, "{outcomes:?}");
+    for (i, (k, original)) in [(0usize, &frame0), (3, &frame3)].into_iter().enumerate() {
+        let Ok((seq, Payload::Raw(got), Some(c))) = &outcomes[k] else {
+            panic!("outcome {k}: {:?}", outcomes[k])
+        };
+        assert_eq!(*seq, k as u64, "frame {i}");
+        assert_eq!(c.colorspace, Colorspace::Rgb);
+        assert_eq!(got.shape(), [H, W, 3]);
+        assert!(psnr(original.data(), got.data()) >= 35.0);
+    }
+    for (k, outcome) in outcomes.iter().enumerate().take(3).skip(1) {
+        let Err(text) = outcome else {
+            panic!("outcome {k} should be an error: {outcome:?}")
+        };
+        assert!(
+            text.contains(&format!("JPEG frame of frame {k} cannot be decoded")),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn returned_frames_are_compressed_by_the_client_and_decoded_by_the_server() {
+    let port = free_port();
+    let (tx, rx) = mpsc::channel();
+    let natural_return = natural_frame(&[H, W], 0);
+    let expected = natural_return.clone();
+    let client = thread::spawn(move || {
+        let mut client = Client::new(ClientOptions {
+            address: "127.0.0.1".into(),
+            ports: vec![port.to_string()],
+            config: pair_config(Pattern::Pair, true),
+            jpeg: Some(JpegOptions::with_colorspace(Colorspace::Gray)),
+            ..ClientOptions::default()
+        })
+        .unwrap();
+        // A frame JPEG cannot carry as GRAY is refused, nothing changes.
+        let colour = natural_frame(&[8, 8, 3], 0);
+        let err = client.recv(Some(ReturnData::from(colour))).unwrap_err();
+        assert!(matches!(err, Error::JpegEncode(_)), "{err}");
+        tx.send(()).unwrap();
+        let mut n = 0;
+        let mut data = Some(ReturnData::from(natural_return));
+        loop {
+            match client.recv(data.take()) {
+                Ok(Some(_)) => n += 1,
+                Ok(None) => break,
+                Err(e) => panic!("{e}"),
+            }
+            if n == 1 {
+                // Answer the next frame with a broken JPEG, then a good one.
+                data = Some(ReturnData::Frame(Payload::Jpeg {
+                    data: Bytes::from_static(b"\xff\xd8\xff garbage"),
+                    compression: JpegOptions::with_colorspace(Colorspace::Gray).compression(),
+                }));
+            } else if n == 2 {
+                data = Some(ReturnData::Json(Value::from("text again")));
+            }
+        }
+        n
+    });
+    rx.recv().unwrap();
+    let mut server = Server::new(ServerOptions {
+        address: "127.0.0.1".into(),
+        ports: vec![port.to_string()],
+        config: pair_config(Pattern::Pair, true),
+        ..ServerOptions::default()
+    })
+    .unwrap();
+    let tiny = Frame::new(Dtype::Uint8, vec![2, 2], vec![1, 2, 3, 4]).unwrap();
+    let sent = server
+        .send(tiny.clone(), Value::from("frame please"))
+        .unwrap();
+    let Some(ReturnData::Frame(Payload::Raw(got))) = sent.reply else {
+        panic!("{:?}", sent.reply)
+    };
+    assert_eq!(got.shape(), [H, W]);
+    let db = psnr(expected.data(), got.data());
+    assert!(db >= 35.0, "{db:.2} dB");
+    let err = server.send(tiny.clone(), Value::Null).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::BadJpeg {
+                seq: 1,
+                what: "returned frame",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(!err.is_fatal());
+    let sent = server.send(tiny, Value::Null).unwrap();
+    assert_eq!(
+        sent.reply,
+        Some(ReturnData::Json(Value::from("text again")))
+    );
+    server.close().unwrap();
+    assert_eq!(client.join().unwrap(), 3);
+}
+
+// ---------------------------------------------------------------------------
+// Against vidgear's own libraries (the venv).
+
+fn run_python(script: &str, args: &[&Path]) -> String {
+    let out = Command::new(python())
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("run the venv's python");
+    assert!(
+        out.status.success(),
+        "python failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+const SIMPLEJPEG_CHECK: &str = r#"
+import sys, os, json, numpy as np, simplejpeg
+d = sys.argv[1]
+cases = json.load(open(os.path.join(d, "cases.json")))
+report = []
+for c in cases:
+    shape = tuple(c["shape"])
+    ours = open(os.path.join(d, c["name"] + ".rust.jpg"), "rb").read()
+    theirs_decode = simplejpeg.decode_jpeg(ours, colorspace=c["cs"], fastdct=c["dct"], fastupsample=c["ups"])
+    if c["cs"] == "GRAY" and theirs_decode.ndim == 3:
+        theirs_decode = np.squeeze(theirs_decode, axis=2)
+    rust_decode = np.fromfile(os.path.join(d, c["name"] + ".rust.raw"), dtype=np.uint8).reshape(theirs_decode.shape)
+    original = np.fromfile(os.path.join(d, c["name"] + ".orig.raw"), dtype=np.uint8).reshape(shape)
+    src = original[:, :, np.newaxis] if original.ndim == 2 else original
+    kw = {} if c["cs"] == "GRAY" else {"colorsubsampling": "422"}
+    theirs = simplejpeg.encode_jpeg(src, quality=c["q"], colorspace=c["cs"], fastdct=c["dct"], **kw)
+    open(os.path.join(d, c["name"] + ".sj.jpg"), "wb").write(theirs)
+    own = simplejpeg.decode_jpeg(theirs, colorspace=c["cs"], fastdct=c["dct"], fastupsample=c["ups"])
+    if c["cs"] == "GRAY" and own.ndim == 3:
+        own = np.squeeze(own, axis=2)
+    own.tofile(os.path.join(d, c["name"] + ".sj.raw"))
+    d1 = int(np.abs(theirs_decode.astype(int) - rust_decode.astype(int)).max())
+    report.append({"name": c["name"], "decode_diff": d1, "same_bytes": theirs == ours})
+print(json.dumps(report))
+"#;
+
+#[test]
+fn rust_and_simplejpeg_agree_within_one_per_sample_both_ways() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cases = Vec::new();
+    let mut rust_decodes = Vec::new();
+    for cs in [
+        Colorspace::Bgr,
+        Colorspace::Rgb,
+        Colorspace::Gray,
+        Colorspace::Bgra,
+    ] {
+        for (dct, ups, q) in [
+            (true, false, 90),
+            (false, false, 90),
+            (true, true, 75),
+            (false, true, 100),
+        ] {
+            let name = format!("{cs}-{dct}-{ups}-{q}");
+            let frame = natural(cs, q as u64);
+            let options = JpegOptions {
+                colorspace: cs,
+                quality: q,
+                fast_dct: dct,
+                fast_upsample: ups,
+            };
+            let payload = encode(&frame, &options).unwrap();
+            let decoded = decode(&payload, &options).unwrap();
+            std::fs::write(
+                dir.path().join(format!("{name}.rust.jpg")),
+                jpeg_bytes(&payload),
+            )
+            .unwrap();
+            std::fs::write(dir.path().join(format!("{name}.rust.raw")), decoded.data()).unwrap();
+            std::fs::write(dir.path().join(format!("{name}.orig.raw")), frame.data()).unwrap();
+            cases.push(format!(
+                r#"{{"name": "{name}", "cs": "{cs}", "dct": {dct}, "ups": {}, "q": {q}, "shape": {:?}}}"#,
+                if ups { "true" } else { "false" },
+                frame.shape()
+            ));
+            rust_decodes.push((name, options, decoded));
+        }
+    }
+    std::fs::write(
+        dir.path().join("cases.json"),
+        format!("[{}]", cases.join(", ")),
+    )
+    .unwrap();
+    let report = run_python(SIMPLEJPEG_CHECK, &[dir.path()]);
+    let report = netgear::json::parse(report.trim().as_bytes()).unwrap();
+    let Value::Array(rows) = report else {
+        panic!("{report:?}")
+    };
+    assert_eq!(rows.len(), rust_decodes.len());
+    let mut identical = 0;
+    for (row, (name, options, rust_decode)) in rows.iter().zip(&rust_decodes) {
+        // simplejpeg decodes our bytes as we do.
+        let diff = row.get("decode_diff").and_then(Value::as_i64).unwrap();
+        assert!(diff <= 1, "{name}: simplejpeg's decode differs by {diff}");
+        // We decode simplejpeg's bytes as simplejpeg does.
+        let theirs = std::fs::read(dir.path().join(format!("{name}.sj.jpg"))).unwrap();
+        let their_decode = std::fs::read(dir.path().join(format!("{name}.sj.raw"))).unwrap();
+        let ours_of_theirs =
+            decode_jpeg(&theirs, &options.compression(), options, 1 << 30).unwrap();
+        assert_eq!(ours_of_theirs.data().len(), their_decode.len());
+        let max = ours_of_theirs
+            .data()
+            .iter()
+            .zip(&their_decode)
+            .map(|(a, b)| a.abs_diff(*b))
+            .max()
+            .unwrap();
+        assert!(
+            max <= 1,
+            "{name}: our decode of simplejpeg's JPEG differs by {max}"
+        );
+        assert!(
+            psnr(rust_decode.data(), &their_decode) >= 35.0,
+            "{name}: the two encoders' results are far apart"
+        );
+        if row.get("same_bytes") == Some(&Value::Bool(true)) {
+            identical += 1;
+        }
+    }
+    // Same library, same settings: with the fast DCT the bitstreams are
+    // normally byte-identical. (simplejpeg 1.9.0 ignores fastdct=False when
+    // encoding and always uses the fast DCT; netgear honours the flag.)
+    eprintln!(
+        "{identical} of {} JPEGs byte-identical to simplejpeg's",
+        rows.len()
+    );
+}
+
+const REDUCER_CHECK: &str = r#"
+import sys, json, numpy as np
+from vidgear.gears.helper import reducer
+d = sys.argv[1]
+out = []
+for h, w, p in json.load(open(d + "/sizes.json")):
+    frame = np.zeros((h, w, 3), dtype=np.uint8)
+    r = reducer(frame, percentage=p)
+    out.append([r.shape[0], r.shape[1]])
+nat = np.fromfile(d + "/natural.raw", dtype=np.uint8).reshape(480, 640, 3)
+np.save(d + "/vidgear_reduced.npy", reducer(nat, percentage=40))
+print(json.dumps(out))
+"#;
+
+#[test]
+fn reducer_sizes_and_pixels_follow_vidgear() {
+    let sizes: Vec<(usize, usize, f64)> = vec![
+        (480, 640, 50.0),
+        (1080, 1920, 25.0),
+        (1080, 1920, 33.3),
+        (720, 1280, 12.5),
+        (479, 641, 10.0),
+        (17, 31, 60.0),
+        (1000, 3, 33.0),
+        (480, 640, 89.9),
+        (480, 640, 0.5),
+        (333, 777, 71.0),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let json_sizes: Vec<String> = sizes
+        .iter()
+        .map(|(h, w, p)| format!("[{h}, {w}, {p:?}]"))
+        .collect();
+    std::fs::write(
+        dir.path().join("sizes.json"),
+        format!("[{}]", json_sizes.join(", ")),
+    )
+    .unwrap();
+    let original = natural_frame(&[480, 640, 3], 2);
+    std::fs::write(dir.path().join("natural.raw"), original.data()).unwrap();
+    let report = run_python(REDUCER_CHECK, &[dir.path()]);
+    let report = netgear::json::parse(report.trim().as_bytes()).unwrap();
+    let Value::Array(rows) = report else { panic!() };
+    for ((h, w, p), row) in sizes.iter().zip(rows) {
+        let Value::Array(pair) = row else {
+            panic!("{row:?}")
+        };
+        let want = (
+            pair[0].as_i64().unwrap() as usize,
+            pair[1].as_i64().unwrap() as usize,
+        );
+        assert_eq!(reduced_size(*h, *w, *p).unwrap(), want, "{h}x{w} by {p}%");
+    }
+    // Pixels: close to OpenCV's Lanczos on natural content.
+    let ours = reducer(&original, 40.0).unwrap();
+    assert_eq!(ours.shape(), [288, 384, 3]);
+    let npy = std::fs::read(dir.path().join("vidgear_reduced.npy")).unwrap();
+    let theirs = &npy[npy.len() - 288 * 384 * 3..];
+    let db = psnr(ours.data(), theirs);
+    assert!(db >= 30.0, "reducer vs vidgear's: {db:.2} dB");
+}
+
+#[test]
+fn reducer_keeps_dtype_and_axes_and_refuses_bad_input() {
+    let gray = natural_frame(&[100, 200], 0);
+    let small = reducer(&gray, 50.0).unwrap();
+    assert_eq!(small.shape(), [50, 100]);
+    let flat16: Vec<u8> = (0..40 * 60).flat_map(|_| 1000u16.to_le_bytes()).collect();
+    let depth = Frame::new(Dtype::Uint16, vec![40, 60], flat16).unwrap();
+    let d = reducer(&depth, 25.0).unwrap();
+    assert_eq!((d.shape(), d.dtype()), (&[30usize, 45][..], Dtype::Uint16));
+    assert!(d
+        .data()
+        .chunks(2)
+        .all(|b| u16::from_le_bytes([b[0], b[1]]) == 1000));
+    let flat32: Vec<u8> = (0..20 * 20 * 4)
+        .flat_map(|_| 0.5f32.to_le_bytes())
+        .collect();
+    let f = Frame::new(Dtype::Float32, vec![20, 20, 4], flat32).unwrap();
+    let r = reducer(&f, 50.0).unwrap();
+    assert_eq!(r.shape(), [10, 10, 4]);
+    assert!(r
+        .data()
+        .chunks(4)
+        .all(|b| (f32::from_le_bytes([b[0], b[1], b[2], b[3]]) - 0.5).abs() < 1e-6));
+    for p in [0.0, -5.0, 90.0, 95.0, f64::NAN] {
+        assert!(
+            matches!(reducer(&gray, p), Err(ReduceError::Percentage(_))),
+            "{p}"
+        );
+    }
+    let i8_frame = Frame::new(Dtype::Int8, vec![4, 4], vec![0u8; 16]).unwrap();
+    assert_eq!(
+        reducer(&i8_frame, 50.0).unwrap_err(),
+        ReduceError::Dtype(Dtype::Int8)
+    );
+    let one_d = Frame::new(Dtype::Uint8, vec![16], vec![0u8; 16]).unwrap();
+    assert!(matches!(reducer(&one_d, 50.0), Err(ReduceError::Shape(_))));
+    let tiny = Frame::new(Dtype::Uint8, vec![1, 1], vec![0u8]).unwrap();
+    assert!(matches!(
+        reducer(&tiny, 50.0),
+        Err(ReduceError::Empty { .. })
+    ));
+}
+
+const NATURAL_CHECK: &str = r#"
+import sys, hashlib, importlib.util
+sys.dont_write_bytecode = True
+spec = importlib.util.spec_from_file_location("peer", sys.argv[1])
+peer = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(peer)
+for shape, k in [((480, 640, 3), 0), ((480, 640, 3), 7), ((37, 53), 300), ((20, 30, 4), 1234567), ((1080, 1920, 1), 99)]:
+    print(hashlib.sha256(peer.natural_frame(shape, k).tobytes()).hexdigest())
+"#;
+
+#[test]
+fn the_natural_pattern_is_the_same_in_peer_py() {
+    let out = run_python(NATURAL_CHECK, &[&repo().join("conformance/python/peer.py")]);
+    let ours: Vec<String> = [
+        (vec![480, 640, 3], 0),
+        (vec![480, 640, 3], 7),
+        (vec![37, 53], 300),
+        (vec![20, 30, 4], 1234567),
+        (vec![1080, 1920, 1], 99),
+    ]
+    .iter()
+    .map(|(shape, k)| {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(natural_frame(shape, *k).data()))
+    })
+    .collect();
+    assert_eq!(out.lines().collect::<Vec<_>>(), ours);
+}
+
+// ---------------------------------------------------------------------------
+// Video in.
+
+/// A short test video made by ffmpeg (which .ci/run installs).
+fn make_clip(dir: &Path, frames: u32, size: &str) -> std::path::PathBuf {
+    let path = dir.join("clip.mp4");
+    let status = Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-y", "-f", "lavfi", "-i"])
+        .arg(format!("testsrc2=s={size}:r=25"))
+        .args(["-frames:v", &frames.to_string(), "-pix_fmt", "yuv420p"])
+        .arg(&path)
+        .status()
+        .unwrap_or_else(|e| panic!("ffmpeg is needed for this test (apt-get install ffmpeg): {e}"));
+    assert!(status.success());
+    path
+}
+
+#[test]
+fn video_sources_yield_bgr_frames_and_fail_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = make_clip(dir.path(), 10, "160x120");
+    let video = VideoSource::open(&clip, &SourceOptions::default()).unwrap();
+    assert_eq!((video.width(), video.height()), (160, 120));
+    assert_eq!(video.frame_rate(), Some(25.0));
+    let frames: Vec<Frame> = video.map(Result::unwrap).collect();
+    assert_eq!(frames.len(), 10);
+    assert!(frames.iter().all(|f| f.shape() == [120, 160, 3]));
+    assert_ne!(frames[0], frames[9], "testsrc2 moves");
+    // Looping goes on past the end.
+    let looping = SourceOptions {
+        looping: true,
+        ..SourceOptions::default()
+    };
+    assert_eq!(
+        VideoSource::open(&clip, &looping).unwrap().take(25).count(),
+        25
+    );
+
+    let missing = dir.path().join("missing.mp4");
+    let err = VideoSource::open(&missing, &SourceOptions::default())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(err, SourceError::NotFound { .. }) && err.is_bad_input(),
+        "{err}"
+    );
+    let not_video = dir.path().join("notes.txt");
+    std::fs::write(&not_video, "hello").unwrap();
+    let err = VideoSource::open(&not_video, &SourceOptions::default())
+        .err()
+        .unwrap();
+    assert!(matches!(err, SourceError::Unreadable { .. }), "{err}");
+    let no_tools = SourceOptions {
+        ffprobe: dir.path().join("no-ffprobe"),
+        ..SourceOptions::default()
+    };
+    let err = VideoSource::open(&clip, &no_tools).err().unwrap();
+    assert!(matches!(err, SourceError::ToolMissing { .. }) && !err.is_bad_input());
+    assert!(err.to_string().contains("apt-get install ffmpeg"), "{err}");
+}
+
+#[test]
+fn send_source_reports_missing_files_and_missing_ffmpeg() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(NETGEAR)
+        .args(["send", "--port", "1", "--frames", "1", "--source"])
+        .arg(dir.path().join("nope.mp4"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such file"));
+    let clip = make_clip(dir.path(), 2, "64x48");
+    let empty_path = dir.path().join("bin");
+    std::fs::create_dir(&empty_path).unwrap();
+    let out = Command::new(NETGEAR)
+        .env("PATH", &empty_path)
+        .args(["send", "--port", "1", "--frames", "1", "--source"])
+        .arg(&clip)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("ffprobe") && err.contains("install FFmpeg"),
+        "{err}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// The command line.
+
+fn cli_pair(send: &[&str], receive: &[&str], frames: usize) -> (Vec<Value>, Vec<Value>, String) {
+    let port = free_port().to_string();
+    let mut rx = Command::new(NETGEAR);
+    rx.args(["receive", "--json", "--port", &port])
+        .args(receive);
+    let rx = Proc::start(rx);
+    wait_bound(port.parse().unwrap());
+    let mut tx = Command::new(NETGEAR);
+    tx.args([
+        "send",
+        "--json",
+        "--port",
+        &port,
+        "--frames",
+        &frames.to_string(),
+    ])
+    .args(send);
+    let (tx_status, tx_lines, tx_err) = Proc::start(tx).finish(Duration::from_secs(60));
+    assert!(tx_status.success(), "send failed: {tx_err}");
+    let (rx_status, rx_lines, rx_err) = rx.finish(Duration::from_secs(30));
+    assert!(rx_status.success(), "receive failed: {rx_err}");
+    (tx_lines, rx_lines, rx_err)
+}
+
+#[test]
+fn cli_jpeg_both_ways_with_reduce() {
+    // Bare --jpeg is BGR; the receiver decodes without being told.
+    let (_, rx, _) = cli_pair(&["--jpeg", "--content", "natural"], &[], 3);
+    assert_eq!(rx.len(), 3);
+    for line in &rx {
+        assert_eq!(
+            line.get("shape"),
+            Some(&Value::from(vec![480usize, 640, 3]))
+        );
+        assert_eq!(line.get("dtype").and_then(Value::as_str), Some("uint8"));
+    }
+    // --reduce on both ends, a GRAY JPEG frame returned.
+    let (tx, rx, _) = cli_pair(
+        &[
+            "--bidirectional",
+            "--reduce",
+            "50",
+            "--jpeg",
+            "RGB",
+            "--jpeg-quality",
+            "80",
+            "--no-fastdct",
+        ],
+        &[
+            "--bidirectional",
+            "--return-frame",
+            "480,640",
+            "--content",
+            "natural",
+            "--reduce",
+            "25",
+            "--jpeg",
+            "gray",
+            "--fastupsample",
+        ],
+        2,
+    );
+    assert_eq!(
+        rx[0].get("shape"),
+        Some(&Value::from(vec![240usize, 320, 3]))
+    );
+    let reply = tx[0].get("reply").unwrap();
+    assert_eq!(reply.get("shape"), Some(&Value::from(vec![360usize, 480])));
+    assert_eq!(reply.get("dtype").and_then(Value::as_str), Some("uint8"));
+}
+
+#[test]
+fn cli_refuses_jpeg_settings_that_cannot_work() {
+    for args in [
+        &["send", "--jpeg", "--jpeg-quality", "5"][..],
+        &["send", "--jpeg", "--dtype", "float32"],
+        &["send", "--jpeg", "GRAY"],
+        &["send", "--jpeg", "PURPLE"],
+        &["send", "--reduce", "90"],
+        &["send", "--jpeg-quality", "50"],
+        &[
+            "receive",
+            "--bidirectional",
+            "--return-frame",
+            "48,64,3",
+            "--jpeg",
+            "RGBA",
+        ],
+    ] {
+        let out = Command::new(NETGEAR)
+            .args(args)
+            .args(["--port", "1", "--frames", "1"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn cli_receiver_reports_a_corrupt_jpeg_and_goes_on() {
+    let port = free_port();
+    let mut rx = Command::new(NETGEAR);
+    rx.args([
+        "receive",
+        "--json",
+        "--pattern",
+        "1",
+        "--port",
+        &port.to_string(),
+    ]);
+    let rx = Proc::start(rx);
+    wait_bound(port);
+    let options = JpegOptions::default();
+    let mut server = Server::new(ServerOptions {
+        address: "127.0.0.1".into(),
+        ports: vec![port.to_string()],
+        config: pair_config(Pattern::ReqRep, false),
+        jpeg: Some(options),
+        ..ServerOptions::default()
+    })
+    .unwrap();
+    server
+        .send(natural_frame(&[48, 64, 3], 0), Value::Null)
+        .unwrap();
+    let bad = Payload::Jpeg {
+        data: Bytes::from_static(b"\xff\xd8\xff\xe0 truncated"),
+        compression: options.compression(),
+    };
+    server.send(bad, Value::Null).unwrap();
+    server
+        .send(natural_frame(&[48, 64, 3], 2), Value::Null)
+        .unwrap();
+    server.close().unwrap();
+    let (status, lines, err) = rx.finish(Duration::from_secs(20));
+    assert!(status.success(), "{err}");
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(lines[1].get("dtype").and_then(Value::as_str), Some("jpeg"));
+    let error = lines[1].get("error").and_then(Value::as_str).unwrap();
+    assert!(error.contains("frame 1"), "{error}");
+    assert!(
+        err.contains("JPEG frame of frame 1 cannot be decoded"),
+        "{err}"
+    );
+    assert_eq!(
+        lines[2].get("shape"),
+        Some(&Value::from(vec![48usize, 64, 3]))
+    );
+    assert!(err.contains("1 error(s)"), "{err}");
+}
+
+// ---------------------------------------------------------------------------
+// The JPEG cells of the conformance matrix, one test per implementation pair.
+
+fn conform_jpeg(group: &str, filter: &str) {
+    if filter.contains("python") {
+        python();
+    }
+    let out_dir = repo().join("target/conformance/tests").join(group);
+    let out = Command::new(NETGEAR)
+        .args([
+            "conform", "--jobs", "1", "--frames", "6", "--filter", filter, "--out",
+        ])
+        .arg(&out_dir)
+        .arg("--venv")
+        .arg(venv_dir())
+        .output()
+        .expect("run netgear conform");
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "JPEG cells failed ({}):\n{table}\n{}\nlogs: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr),
+        out_dir.join("logs").display()
+    );
+    assert!(table.contains("12 passed, 0 failed"), "{table}");
+}
+
+#[test]
+fn jpeg_cells_rust_to_rust() {
+    conform_jpeg("jpeg-rust-rust", "jpeg/rust-rust/");
+}
+#[test]
+fn jpeg_cells_rust_to_vidgear() {
+    conform_jpeg("jpeg-rust-python", "jpeg/rust-python/");
+}
+#[test]
+fn jpeg_cells_vidgear_to_rust() {
+    conform_jpeg("jpeg-python-rust", "jpeg/python-rust/");
+}
+#[test]
+fn jpeg_cells_vidgear_to_vidgear_control() {
+    conform_jpeg("jpeg-python-python", "jpeg/python-python/");
+}

@@ -1,0 +1,453 @@
+//! Replays every recorded vidgear session in conformance/sessions/ against
+//! netgear's client and server state machines (spec/09-session-files.md
+//! §9.5), and checks that the corpus covers what issue 6 asks for.
+//! Re-record the corpus with `python3 conformance/record-all.py`.
+
+#![cfg(feature = "session-file")]
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use bytes::Bytes;
+use netgear::session_file::{
+    replay, Change, Direction, Part, SessionFile, Side, What, CONFIRMATION_PREFIX,
+};
+use netgear::wire::{decode_server_message, Limits, ServerMessage};
+
+fn corpus() -> Vec<(String, SessionFile)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("conformance/sessions");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "ngs"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| {
+            let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+            let file = SessionFile::read(&p).unwrap_or_else(|e| panic!("{e}"));
+            (name, file)
+        })
+        .collect()
+}
+
+fn load(name: &str) -> SessionFile {
+    corpus()
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .unwrap_or_else(|| panic!("no session {name}"))
+        .1
+}
+
+#[test]
+fn every_recorded_session_replays() {
+    let sessions = corpus();
+    let mut failed = Vec::new();
+    let mut all = String::new();
+    for (name, file) in &sessions {
+        assert_eq!(&file.header.name, name, "the header names the file");
+        let report = replay(file);
+        all.push_str(&report.to_string());
+        if !report.passed() {
+            failed.push(name.clone());
+        }
+        // Something was actually compared on both machines.
+        assert!(report.server.compared > 0, "{report}");
+        assert!(report.client.fed > 0, "{report}");
+    }
+    println!("{all}");
+    assert!(
+        failed.is_empty(),
+        "{} of {} sessions differ: {failed:?}\n\n{all}",
+        failed.len(),
+        sessions.len()
+    );
+}
+
+#[test]
+fn the_corpus_covers_issue_6() {
+    let sessions = corpus();
+    assert!(
+        sessions.len() >= 20,
+        "only {} sessions recorded",
+        sessions.len()
+    );
+    let mut have = BTreeSet::new();
+    let limits = Limits::default();
+    for (name, file) in &sessions {
+        let h = &file.header;
+        assert!(
+            h.complete,
+            "{name}: recorded without a termination handshake"
+        );
+        assert_eq!(
+            (h.server.implementation.as_str(), h.server.version.as_str()),
+            ("vidgear", "0.3.6"),
+            "{name}"
+        );
+        assert_eq!(
+            (h.client.implementation.as_str(), h.client.version.as_str()),
+            ("vidgear", "0.3.6"),
+            "{name}"
+        );
+        let p = h.pattern;
+        if !h.bidirectional && !h.multiserver && !h.multiclient {
+            have.insert(format!("plain p{p}"));
+        }
+        if h.multiserver {
+            have.insert("multi-server".to_owned());
+        }
+        if h.multiclient {
+            have.insert("multi-client".to_owned());
+        }
+        for (who, jpeg) in [("server", &h.server.jpeg), ("client", &h.client.jpeg)] {
+            if let Some(j) = jpeg {
+                have.insert(format!("jpeg {} from the {who}", j.colorspace));
+            }
+        }
+        let mut terminated = false;
+        let mut acknowledged = false;
+        for m in file.messages() {
+            match m.dir {
+                Direction::ServerToClient => {
+                    if let Ok(ServerMessage::Terminate { .. }) =
+                        decode_server_message(&m.parts, &limits)
+                    {
+                        terminated = true;
+                    }
+                }
+                Direction::ClientToServer => {
+                    if terminated {
+                        acknowledged = true;
+                    }
+                    if h.bidirectional {
+                        let text = String::from_utf8_lossy(&m.parts[0]);
+                        if let Some(rest) = text.split("\"return_type\": \"").nth(1) {
+                            let kind = rest.split('"').next().unwrap_or_default();
+                            have.insert(format!("return {kind}"));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(terminated, "{name}: no termination message");
+        have.insert(format!("termination p{p}"));
+        if acknowledged && p == 1 {
+            have.insert("termination acknowledged p1".to_owned());
+        }
+        // A client restart: its link went down and came up again, and
+        // messages passed afterwards.
+        let mut down = false;
+        let mut restarted = false;
+        for e in &file.events {
+            match &e.what {
+                What::Link {
+                    side: Side::Client,
+                    change: Change::Disconnected,
+                } => down = true,
+                What::Link {
+                    side: Side::Client,
+                    change: Change::Connected,
+                } if down => restarted = true,
+                What::Message { .. } if restarted => {
+                    have.insert(format!("client restarted p{p}"));
+                }
+                _ => {}
+            }
+        }
+        // Message values: every JSON kind appears in some bidirectional header.
+        if h.bidirectional {
+            for m in file.messages() {
+                if m.dir == Direction::ServerToClient && m.parts.len() == 2 {
+                    let text = String::from_utf8_lossy(&m.parts[0]);
+                    if text.contains("NaN") || text.contains("Infinity") {
+                        have.insert("message NaN/Infinity".to_owned());
+                    }
+                    if text.contains("\\u") {
+                        have.insert("message unicode".to_owned());
+                    }
+                }
+            }
+        }
+    }
+    let want = [
+        "plain p0",
+        "plain p1",
+        "multi-server",
+        "multi-client",
+        "jpeg BGR from the server",
+        "jpeg RGB from the server",
+        "jpeg GRAY from the server",
+        "jpeg BGR from the client",
+        "jpeg RGB from the client",
+        "jpeg GRAY from the client",
+        "termination p0",
+        "termination p1",
+        "termination acknowledged p1",
+        "client restarted p0",
+        "client restarted p1",
+        "return str",
+        "return int",
+        "return float",
+        "return list",
+        "return tuple",
+        "return dict",
+        "return bool",
+        "return NoneType",
+        "return ndarray",
+        "message NaN/Infinity",
+        "message unicode",
+    ];
+    let missing: Vec<&str> = want
+        .iter()
+        .copied()
+        .filter(|w| !have.contains(*w))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "the corpus lacks {missing:?}; it has {have:?}"
+    );
+}
+
+#[test]
+fn sessions_stay_small() {
+    for (name, file) in corpus() {
+        let size = file.to_bytes().len();
+        assert!(size <= 64 * 1024, "{name} is {size} bytes");
+    }
+}
+
+/// Replaces the bytes of the part of event `index`, part `k`.
+fn tamper(file: &mut SessionFile, index: usize, k: usize, f: impl FnOnce(&mut Vec<u8>)) {
+    let What::Message { parts, sizes, .. } = &mut file.events[index].what else {
+        panic!("event {index} is not a message");
+    };
+    let mut bytes = match &parts[k] {
+        Part::Inline(b) => b.to_vec(),
+        Part::Blob { .. } => panic!("event {index} part {k} is a blob"),
+    };
+    f(&mut bytes);
+    sizes[k] = bytes.len() as u64;
+    parts[k] = Part::Inline(Bytes::from(bytes));
+}
+
+#[test]
+fn a_changed_answer_is_reported_with_its_first_differing_byte() {
+    let mut file = load("p1-plain");
+    // The second answer: the first one sets the replayed client's device id.
+    let index = file
+        .events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| {
+            matches!(
+                &e.what,
+                What::Message {
+                    dir: Direction::ClientToServer,
+                    ..
+                }
+            )
+        })
+        .nth(1)
+        .expect("two answers")
+        .0;
+    // "Data received on device: DEVICE01 !" -> "...: DEVICE0X !"
+    let at = CONFIRMATION_PREFIX.len() + 7;
+    tamper(&mut file, index, 0, |b| b[at] = b'X');
+    let report = replay(&file);
+    assert!(!report.passed());
+    let text = report.to_string();
+    let m = &report.mismatches[0];
+    assert_eq!(m.at.map(|a| a.event), Some(index), "{text}");
+    let diff = m.diff.as_ref().expect("a diff");
+    assert_eq!(diff.first_difference(), Some((0, at)), "{text}");
+    assert!(
+        text.contains(&format!("first difference at byte {at}")),
+        "{text}"
+    );
+    assert!(
+        text.contains("vidgear: Data received on device: DEVICE0X !"),
+        "{text}"
+    );
+    assert!(
+        text.contains("netgear: Data received on device: DEVICE01 !"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_changed_frame_header_is_reported() {
+    let mut file = load("p0-bidi-float");
+    let index = file
+        .events
+        .iter()
+        .position(|e| {
+            matches!(&e.what, What::Message { dir: Direction::ServerToClient, parts, .. } if parts.len() == 2)
+        })
+        .expect("a frame");
+    // Still valid JSON with the same values, but not what Python writes:
+    // netgear's server re-encodes the message in Python's style.
+    tamper(&mut file, index, 0, |b| {
+        let text = String::from_utf8(b.clone()).unwrap();
+        *b = text
+            .replacen("\"terminate_flag\": false", "\"terminate_flag\":false", 1)
+            .into_bytes();
+    });
+    let report = replay(&file);
+    let text = report.to_string();
+    let here: Vec<_> = report
+        .mismatches
+        .iter()
+        .filter(|m| m.at.map(|a| a.event) == Some(index))
+        .collect();
+    assert_eq!(here.len(), 1, "{text}");
+    let diff = here[0].diff.as_ref().expect("a diff");
+    assert_eq!(diff.first_difference(), Some((0, 18)), "{text}");
+    assert!(text.contains("server machine"), "{text}");
+}
+
+#[test]
+fn a_missing_answer_is_reported() {
+    let mut file = load("p1-terminate");
+    // Drop the acknowledgement of the termination.
+    file.events.retain(|e| {
+        !matches!(
+            &e.what,
+            What::Message {
+                dir: Direction::ClientToServer,
+                ..
+            }
+        )
+    });
+    let report = replay(&file);
+    assert!(!report.passed(), "{report}");
+    assert!(
+        report
+            .to_string()
+            .contains("netgear answered, vidgear did not"),
+        "{report}"
+    );
+}
+
+/// `netgear record` between two netgear peers, on both patterns: the
+/// recording is complete, has no routing envelope, and replays cleanly.
+#[test]
+fn the_recorder_relays_and_records_netgear_peers() {
+    use std::io::{BufRead, BufReader};
+    use std::net::TcpListener;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    const NETGEAR: &str = env!("CARGO_BIN_EXE_netgear");
+    let free_port = || {
+        TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let wait = |child: &mut std::process::Child, what: &str| {
+        let give_up = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            if Instant::now() > give_up {
+                let _ = child.kill();
+                panic!("{what} did not finish within 60 s");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for pattern in ["0", "1"] {
+        let (listen, forward) = (free_port(), free_port());
+        let out = dir.path().join(format!("p{pattern}.ngs"));
+        let mut recorder = Command::new(NETGEAR)
+            .args(["record", "--pattern", pattern, "--bidirectional"])
+            .args(["--request-timeout", "1", "--timeout", "50"])
+            .args([
+                "--server-impl",
+                "netgear 0.1.0",
+                "--client-impl",
+                "netgear 0.1.0",
+            ])
+            .arg("--listen")
+            .arg(format!("tcp://127.0.0.1:{listen}"))
+            .arg("--forward")
+            .arg(format!("tcp://127.0.0.1:{forward}"))
+            .arg("--out")
+            .arg(&out)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(recorder.stderr.take().unwrap()).lines();
+        loop {
+            let line = lines
+                .next()
+                .expect("the recorder says it is ready")
+                .unwrap();
+            if line.contains("netgear record: ready") {
+                break;
+            }
+        }
+        std::thread::spawn(move || lines.for_each(drop));
+        let common = |role: &str, port: u16| {
+            let mut c = Command::new(NETGEAR);
+            c.args([role, "--pattern", pattern, "--bidirectional", "--quiet"])
+                .args(["--port", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            c
+        };
+        let mut receiver = common("receive", forward)
+            .args(["--return", "[1, 2.5, \"three\"]"])
+            .spawn()
+            .unwrap();
+        let mut sender = common("send", listen)
+            .args([
+                "--address",
+                "127.0.0.1",
+                "--frames",
+                "3",
+                "--shape",
+                "4,5,3",
+            ])
+            .args(["--message", "{\"k\": NaN}"])
+            .spawn()
+            .unwrap();
+        assert!(wait(&mut sender, "netgear send").success());
+        assert!(wait(&mut receiver, "netgear receive").success());
+        assert!(wait(&mut recorder, "netgear record").success());
+
+        let file = SessionFile::read(&out).unwrap();
+        assert!(file.header.complete);
+        let messages: Vec<_> = file.messages().collect();
+        let server: Vec<_> = messages
+            .iter()
+            .filter(|m| m.dir == Direction::ServerToClient)
+            .collect();
+        let client: Vec<_> = messages
+            .iter()
+            .filter(|m| m.dir == Direction::ClientToServer)
+            .collect();
+        assert_eq!(server.len(), 4, "3 frames and the termination");
+        assert_eq!(
+            client.len(),
+            if pattern == "1" { 4 } else { 3 },
+            "answers (and the acknowledgement on pattern 1)"
+        );
+        // No envelope: a frame message is exactly header and payload.
+        assert!(server[..3].iter().all(|m| m.parts.len() == 2));
+        assert_eq!(server[0].parts[1].len(), 4 * 5 * 3);
+        assert!(server[0].parts[0].starts_with(b"{\"terminate_flag\": false"));
+        assert_eq!(
+            &client[0].parts[0][..],
+            br#"{"return_type": "list", "data": [1, 2.5, "three"]}"#
+        );
+        let report = replay(&file);
+        assert!(report.passed(), "{report}");
+        assert_eq!(report.server.identical, 4, "{report}");
+    }
+}

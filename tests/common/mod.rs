@@ -122,6 +122,20 @@ impl Proc {
         }
     }
 
+    /// Waits until this process listens on 127.0.0.1:`port`; fails at once,
+    /// with the process's stderr, if it exits first.
+    pub fn wait_bound(&mut self, port: u16) {
+        let give_up = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                let err = std::mem::replace(&mut self.stderr, thread::spawn(String::new)).join().unwrap_or_default();
+                panic!("exited ({status}) before binding port {port}:\n{err}");
+            }
+            assert!(Instant::now() < give_up, "nothing bound port {port} within 30 s");
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Waits until `n` lines have been seen in all (or panics after `limit`).
     pub fn wait_lines(&mut self, n: usize, limit: Duration) {
         let give_up = Instant::now() + limit;

@@ -147,7 +147,7 @@ pub fn run(env: &Env, result: &mut CellResult, cell: &MultiCell) -> Result<(), S
     // Whatever happened, leave no process behind.
     let procs: Vec<Done> = procs
         .into_iter()
-        .map(|p: Live| p.finish(Duration::from_secs(5), false))
+        .map(|p: Live| p.finish(Duration::ZERO, false))
         .collect();
     if outcome.is_err() || !result.failures.is_empty() {
         save_logs(env, &result.id, &procs);

@@ -146,6 +146,20 @@ pub(super) fn compress(
     })
 }
 
+/// The largest output a `len`-byte JPEG can honestly decode to.
+///
+/// The header's width and height are the peer's word, so they alone must not
+/// size an allocation. A Huffman-coded JPEG (what simplejpeg and netgear
+/// write) spends at least one bit on every 8×8 block of every component, so
+/// one input byte covers at most 8 blocks of 64 samples: 512 bytes of gray,
+/// fewer of colour. 1024 leaves room for that and a fixed 1 MiB covers
+/// headers of tiny images. A stream that claims more — a decompression bomb,
+/// or an arithmetic-coded JPEG, which no vidgear peer sends — is refused
+/// before anything is allocated.
+fn expansion_bound(len: usize) -> usize {
+    len.saturating_mul(1024).saturating_add(1 << 20)
+}
+
 /// The dimensions a JPEG announces.
 pub(super) struct Header {
     pub width: usize,
@@ -181,7 +195,7 @@ pub(super) fn decompress(
         let size = width
             .checked_mul(height)
             .and_then(|n| n.checked_mul(channels))
-            .filter(|&n| n <= max_bytes)
+            .filter(|&n| n <= max_bytes.min(expansion_bound(jpeg.len())))
             .ok_or(JpegError::TooLarge {
                 width,
                 height,

@@ -128,10 +128,15 @@ impl Proc {
         let give_up = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             if let Some(status) = self.child.try_wait().unwrap() {
-                let err = std::mem::replace(&mut self.stderr, thread::spawn(String::new)).join().unwrap_or_default();
+                let err = std::mem::replace(&mut self.stderr, thread::spawn(String::new))
+                    .join()
+                    .unwrap_or_default();
                 panic!("exited ({status}) before binding port {port}:\n{err}");
             }
-            assert!(Instant::now() < give_up, "nothing bound port {port} within 30 s");
+            assert!(
+                Instant::now() < give_up,
+                "nothing bound port {port} within 30 s"
+            );
             thread::sleep(Duration::from_millis(20));
         }
     }

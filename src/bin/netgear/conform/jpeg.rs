@@ -36,11 +36,13 @@ pub struct JpegCell {
 
 impl JpegCell {
     pub fn id(&self) -> String {
+        // The pattern comes first so that the stream cells' filters
+        // (`rust-python/p0/`...) do not select these.
         format!(
-            "jpeg/{}-{}/p{}/{}-{}",
+            "jpeg/p{}/{}-{}/{}-{}",
+            self.pattern,
             self.sender,
             self.receiver,
-            self.pattern,
             self.colorspace.to_lowercase(),
             if self.returned { "returned" } else { "frames" }
         )
@@ -266,6 +268,12 @@ pub fn run(env: &Env, result: &mut CellResult, cell: &JpegCell) -> Result<(), St
             }
             problems
         });
+    }
+    if let (Some(first), Some(last)) = (tx_done.lines.first(), tx_done.lines.last()) {
+        let secs = last.0.duration_since(first.0).as_secs_f64();
+        if secs >= 0.002 {
+            result.fps = Some((tx_done.lines.len() - 1) as f64 / secs);
+        }
     }
     if worst.is_finite() {
         result.notes.push(format!("lowest PSNR {worst:.2} dB"));

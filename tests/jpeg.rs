@@ -16,7 +16,7 @@ use std::thread;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{free_port, python, repo, venv_dir, wait_bound, Proc, NETGEAR};
+use common::{free_port, python, repo, wait_bound, Proc, NETGEAR};
 use netgear::jpeg::{decode, decode_jpeg, encode, psnr, JpegError, JpegOptions};
 use netgear::json::Value;
 use netgear::natural::natural_frame;
@@ -935,29 +935,9 @@ fn cli_receiver_reports_a_corrupt_jpeg_and_goes_on() {
 // ---------------------------------------------------------------------------
 // The JPEG cells of the conformance matrix, one test per implementation pair.
 
+/// The JPEG cells of one implementation pair: 12 cells, 6 frames each.
 fn conform_jpeg(group: &str, filter: &str) {
-    if filter.contains("python") {
-        python();
-    }
-    let out_dir = repo().join("target/conformance/tests").join(group);
-    let out = Command::new(NETGEAR)
-        .args([
-            "conform", "--jobs", "1", "--frames", "6", "--filter", filter, "--out",
-        ])
-        .arg(&out_dir)
-        .arg("--venv")
-        .arg(venv_dir())
-        .output()
-        .expect("run netgear conform");
-    let table = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "JPEG cells failed ({}):\n{table}\n{}\nlogs: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr),
-        out_dir.join("logs").display()
-    );
-    assert!(table.contains("12 passed, 0 failed"), "{table}");
+    common::conform(group, filter, 6, 12);
 }
 
 #[test]

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{command, free_port, python, repo, venv_dir, wait_bound, Proc, NETGEAR};
+use common::{command, free_port, python, wait_bound, Proc, NETGEAR};
 use netgear::json::Value;
 use netgear::session::{Client, ClientEvent, ClientState, Config, Pattern, Transmit};
 use netgear::wire::{encode_frame_message, encode_terminate, FrameMessage, Parts};
@@ -457,30 +457,9 @@ fn hub_survives_a_vidgear_server_killed_and_restarted() {
 // The multi-mode cells of the interop matrix
 // ---------------------------------------------------------------------------
 
+/// The multi-mode cells, 8 frames each.
 fn conform(group: &str, filter: &str, cells: usize) {
-    python();
-    let out_dir = repo().join("target/conformance/tests").join(group);
-    let out = Command::new(NETGEAR)
-        .args([
-            "conform", "--jobs", "1", "--frames", "8", "--filter", filter, "--out",
-        ])
-        .arg(&out_dir)
-        .arg("--venv")
-        .arg(venv_dir())
-        .output()
-        .expect("run netgear conform");
-    let table = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "conformance cells failed ({}):\n{table}\n{}\nlogs: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr),
-        out_dir.join("logs").display()
-    );
-    assert!(
-        table.contains(&format!("{cells} passed, 0 failed")),
-        "expected {cells} cells:\n{table}"
-    );
+    common::conform(group, filter, 8, cells);
 }
 
 #[test]

@@ -190,3 +190,45 @@ impl Proc {
         self.seen
     }
 }
+
+/// Runs `netgear conform` on the cells matching `filter` (comma-separated),
+/// `frames` frames each, with reports under target/conformance/tests/GROUP,
+/// and asserts that exactly `cells` cells ran and all passed.
+pub fn conform(group: &str, filter: &str, frames: u32, cells: usize) {
+    python(); // provision first, failing with instructions if impossible
+    let out_dir = repo().join("target/conformance/tests").join(group);
+    let out = Command::new(NETGEAR)
+        .args([
+            "conform",
+            "--jobs",
+            "1",
+            "--frames",
+            &frames.to_string(),
+            "--filter",
+            filter,
+            "--out",
+        ])
+        .arg(&out_dir)
+        .arg("--venv")
+        .arg(venv_dir())
+        .output()
+        .expect("run netgear conform");
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "conformance cells failed ({}):\n{table}\n{}\nlogs: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr),
+        out_dir.join("logs").display()
+    );
+    assert!(
+        table.contains(&format!(" {cells} passed, 0 failed")),
+        "expected {cells} passing cells:\n{table}"
+    );
+    let report = std::fs::read_to_string(out_dir.join("report.json")).expect("report.json written");
+    let report = parse(report.as_bytes()).expect("report.json is JSON");
+    match report.get("cells") {
+        Some(Value::Array(ran)) => assert_eq!(ran.len(), cells, "report.json lists every cell"),
+        other => panic!("report without cells: {other:?}"),
+    }
+}

@@ -19,8 +19,8 @@ use std::process::ExitCode;
 /// Arguments of `netgear conform`.
 #[derive(clap::Args, Debug)]
 pub struct ConformArgs {
-    /// Run only the cells whose id contains one of these strings
-    /// (ids look like `rust-python/p1/huge-int`).
+    /// Run only the cells whose id contains one of these strings, or starts
+    /// with one given as `^PREFIX` (ids look like `rust-python/p1/huge-int`).
     #[arg(long, value_delimiter = ',')]
     pub filter: Vec<String>,
     /// List the cells and exit.
@@ -69,7 +69,12 @@ pub fn run(args: ConformArgs) -> ExitCode {
     let cells: Vec<cases::Cell> = cases::matrix()
         .into_iter()
         .filter(|c| {
-            args.filter.is_empty() || args.filter.iter().any(|f| c.id().contains(f.as_str()))
+            let id = c.id();
+            args.filter.is_empty()
+                || args.filter.iter().any(|f| match f.strip_prefix('^') {
+                    Some(prefix) => id.starts_with(prefix),
+                    None => id.contains(f.as_str()),
+                })
         })
         .collect();
     if args.list {

@@ -225,15 +225,28 @@ fn check_received(lines: &[Value], n: u64, message: &Value, dtype: &str, shape: 
     }
 }
 
-/// Checks the sender's lines: seq 0..n, each with `reply`.
+/// Checks the sender's lines: seq 0..n, each with `reply`, then the
+/// frame's round trip `rtt_us` (a number of microseconds).
 fn check_sent(lines: &[Value], n: u64, reply: &Value) {
     assert_eq!(lines.len() as u64, n, "{lines:?}");
     for (k, line) in lines.iter().enumerate() {
+        let Value::Object(map) = line else {
+            panic!("frame {k}: {line:?}")
+        };
+        let rtt = map.get("rtt_us");
+        assert!(
+            matches!(rtt, Some(Value::Number(n)) if n.as_f64() >= 0.0),
+            "frame {k}: rtt_us {rtt:?}"
+        );
+        let mut rest = netgear::json::Map::new();
+        for (key, value) in map.iter().filter(|(key, _)| *key != "rtt_us") {
+            rest.insert(key.clone(), value.clone());
+        }
         let expected = j(&format!(
             r#"{{"seq": {k}, "reply": {}}}"#,
             reply.to_python_json()
         ));
-        assert_eq!(line, &expected, "frame {k}");
+        assert_eq!(Value::Object(rest), expected, "frame {k}");
     }
 }
 

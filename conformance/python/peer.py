@@ -19,6 +19,7 @@ import hashlib
 import json
 import math
 import os
+import resource
 import signal
 import sys
 import threading
@@ -103,11 +104,25 @@ def check_jsonable(value, what):
         raise ConfigError("{} cannot be sent as JSON: {}".format(what, exc))
 
 
+_RAMPS = {}
+
+
 def synthetic_frame(shape, dtype, k):
-    """Frame k: flat C-order element i equals (k + i) % 251, cast to dtype."""
+    """Frame k: flat C-order element i equals (k + i) % 251, cast to dtype.
+
+    Like the Rust tool, one buffer of n + 251 elements (element j = j % 251)
+    is made once per shape and dtype; frame k is the window starting at
+    k % 251 (a view: no pixels are computed or copied per frame). Callers
+    must not write to it.
+    """
     n = int(np.prod(shape, dtype=np.int64))
-    flat = (np.arange(n, dtype=np.int64) + k) % 251
-    return flat.astype(dtype).reshape(shape)
+    key = (tuple(shape), np.dtype(dtype).str)
+    base = _RAMPS.get(key)
+    if base is None:
+        base = (np.arange(n + 251, dtype=np.int64) % 251).astype(dtype)
+        _RAMPS[key] = base
+    start = k % 251
+    return base[start:start + n].reshape(shape)
 
 
 def natural_frame(shape, k):
@@ -169,6 +184,51 @@ def describe_value(value):
     return value
 
 
+class RunStats:
+    """`--stats PATH`: the JSON summary `netgear send/receive --stats` writes
+    (see src/bin/netgear/runstats.rs): the window leaves out the first
+    --stats-skip frames; CPU time is the whole process's (all threads)."""
+
+    def __init__(self, role, path, skip):
+        self.role, self.path, self.skip = role, path, skip
+        self.frames = 0
+        self.opened = None
+        self.last_end = None
+        self.rtt_us = []
+        self._open_if_due()
+
+    def _open_if_due(self):
+        if self.path and self.opened is None and self.frames >= self.skip:
+            self.opened = (time.perf_counter(), time.process_time())
+
+    def frame(self, rtt=None):
+        if not self.path:
+            return
+        self.frames += 1
+        if self.opened is not None:
+            self.last_end = time.perf_counter()
+            if rtt is not None:
+                self.rtt_us.append(round(rtt * 1e6, 1))
+        else:
+            self._open_if_due()
+
+    def finish(self):
+        if not self.path:
+            return
+        cpu_now = time.process_time()
+        if self.opened is not None and self.last_end is not None:
+            window = (self.frames - self.skip, self.last_end - self.opened[0],
+                      cpu_now - self.opened[1])
+        else:
+            window = (0, 0.0, 0.0)
+        out = {"role": self.role, "frames": self.frames, "window_frames": window[0],
+               "window_secs": window[1], "cpu_secs": window[2],
+               "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+               "rtt_us": self.rtt_us}
+        with open(self.path, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(out) + "\n")
+
+
 def emit(obj):
     sys.stdout.write(json.dumps(obj) + "\n")
     sys.stdout.flush()
@@ -202,6 +262,10 @@ def build_parser():
     common.add_argument("--no-fastdct", action="store_true")
     common.add_argument("--fastupsample", action="store_true")
     common.add_argument("--verbose", action="store_true", help="turn on vidgear's own logging (stderr)")
+    common.add_argument("--stats", default=None, metavar="PATH",
+                        help="write a JSON summary of the run (as netgear --stats)")
+    common.add_argument("--stats-skip", type=int, default=0, metavar="N",
+                        help="leave the first N frames out of the --stats window")
 
     parser = argparse.ArgumentParser(description="vidgear NetGear conformance peer")
     sub = parser.add_subparsers(dest="mode", required=True)
@@ -211,6 +275,10 @@ def build_parser():
     send.add_argument("--dtype", default="uint8")
     send.add_argument("--fps", type=float, default=None,
                       help="send at most this many frames per second")
+    send.add_argument("--duration", type=float, default=None, metavar="SECS",
+                      help="stop after SECS seconds (from the end of the first frame)")
+    send.add_argument("--cycle", type=int, default=None, metavar="K",
+                      help="keep the first K frames and send them over and over")
     send.add_argument("--content", choices=["ramp", "natural"], default="ramp",
                       help="what the synthetic frames look like")
     send.add_argument("--save-dir", default=None,
@@ -306,16 +374,28 @@ def run_send(args):
 
     sent = 0
     status = EXIT_OK
+    stats = RunStats("send", args.stats, args.stats_skip)
+    kept = []
     start = time.monotonic()
     try:
         while args.frames is None or sent < args.frames:
+            if args.duration is not None and sent and time.monotonic() - first_done >= args.duration:
+                break
             if args.fps:
                 # frame k leaves no earlier than k periods after the start
                 delay = start + sent / args.fps - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
-            frame = make_frame(args, shape, dtype, sent)
+            if args.cycle and sent >= args.cycle:
+                frame = kept[sent % args.cycle]
+            else:
+                frame = make_frame(args, shape, dtype, sent)
+                if args.cycle:
+                    kept.append(frame)
+            began = time.perf_counter()
             result = server.send(frame, message=message)
+            rtt = time.perf_counter() - began
+            stats.frame(rtt)
             if args.save_dir and isinstance(result, np.ndarray):
                 np.save(os.path.join(args.save_dir, "reply_{:06d}.npy".format(sent)), result)
             if args.json:
@@ -325,8 +405,11 @@ def run_send(args):
                     line["port"] = result[0]
                 else:
                     line["reply"] = describe_value(result)
+                line["rtt_us"] = round(rtt * 1e6, 1)
                 emit(line)
             sent += 1
+            if sent == 1:
+                first_done = time.monotonic()
     except KeyboardInterrupt:
         log("interrupted")
     except RuntimeError as exc:
@@ -334,6 +417,7 @@ def run_send(args):
         status = EXIT_RUNTIME
     finally:
         elapsed = time.monotonic() - start
+        stats.finish()
         try:
             server.close()
         except Exception as exc:  # closing must not mask the real outcome
@@ -425,6 +509,7 @@ def run_receive(args):
     received = 0
     status = EXIT_OK
     start = None
+    stats = RunStats("receive", args.stats, args.stats_skip)
 
     def handle(item):
         nonlocal received
@@ -438,6 +523,7 @@ def run_receive(args):
                 line["port"] = port
             emit(line)
         received += 1
+        stats.frame()
 
     try:
         while args.frames is None or received < args.frames:
@@ -467,6 +553,7 @@ def run_receive(args):
         status = EXIT_RUNTIME
     finally:
         elapsed = 0.0 if start is None else time.monotonic() - start
+        stats.finish()
         # When the peer terminated, vidgear's thread has already left its loop
         # and close() is clean.  When we stopped first (--frames, Ctrl-C), the
         # thread is still inside poll()/recv() on the socket: close() would

@@ -1,10 +1,20 @@
-//! JPEG frame compression as vidgear does it (feature `jpeg`).
+//! JPEG frame compression as vidgear does it (feature `jpeg`, with a backend).
 //!
 //! vidgear compresses frames with simplejpeg, a thin wrapper of
-//! libjpeg-turbo; this module drives the same library (built from the copy
-//! vendored in `turbojpeg-sys`) with the same settings, so a frame encoded
-//! here is byte-for-byte what vidgear would send for the same pixels, and a
-//! decode here gives simplejpeg's pixels (spec/03-payload.md §3.3).
+//! libjpeg-turbo. With the default backend (feature `jpeg-turbo`) this module
+//! drives the same library (built from the copy vendored in `turbojpeg-sys`)
+//! with the same settings, so a frame encoded here is byte-for-byte what
+//! vidgear would send for the same pixels, and a decode here gives
+//! simplejpeg's pixels (spec/03-payload.md §3.3).
+//!
+//! The pure-Rust backend (feature `jpeg-rust`, used when `jpeg-turbo` is off)
+//! needs no C toolchain or cmake: `jpeg-encoder` encodes and `zune-jpeg`
+//! decodes, with the same API, options, colorspaces and checks. Its JPEGs are
+//! ordinary baseline JPEGs (4:2:2, libjpeg's quantisation tables) that any
+//! decoder reads, but not byte-identical to simplejpeg's; its decodes differ
+//! from simplejpeg's by a few levels per sample; and it has no fast DCT or
+//! fast upsampling: those flags are still announced and accepted, but change
+//! no pixel. [`BACKEND`] names the one compiled in.
 //!
 //! The wire layer only carries [`Payload::Jpeg`] undecoded; the zmq
 //! adapters call [`encode`] and [`decode`] when their options ask for it.
@@ -24,7 +34,21 @@
 //! assert_eq!(back.shape(), [48, 64, 3]);
 //! ```
 
-mod turbo;
+#[cfg(feature = "jpeg-turbo")]
+#[path = "turbo.rs"]
+mod backend;
+
+#[cfg(all(feature = "jpeg-rust", not(feature = "jpeg-turbo")))]
+#[path = "pure.rs"]
+mod backend;
+
+#[cfg(not(any(feature = "jpeg-turbo", feature = "jpeg-rust")))]
+compile_error!(
+    "feature `jpeg` needs a backend: enable `jpeg-turbo` (libjpeg-turbo, the default; \
+     needs cmake) or `jpeg-rust` (pure Rust, needs nothing but the Rust toolchain)"
+);
+
+pub use backend::BACKEND;
 
 use bytes::Bytes;
 
@@ -117,7 +141,7 @@ pub enum JpegError {
         /// The limit in force.
         limit: usize,
     },
-    /// libjpeg-turbo failed (corrupt or truncated data, an impossible
+    /// The codec failed (corrupt or truncated data, an impossible
     /// conversion...); its message.
     #[error("{0}")]
     Codec(String),
@@ -144,11 +168,11 @@ pub fn encode(frame: &Frame, options: &JpegOptions) -> Result<Payload, JpegError
             })
         }
     };
-    let data = turbo::compress(
+    let data = backend::compress(
         frame.data(),
         width,
         height,
-        turbo::pixel_format(cs),
+        cs,
         options.quality,
         options.fast_dct,
     )?;
@@ -188,10 +212,9 @@ pub fn decode_jpeg(
 ) -> Result<Frame, JpegError> {
     let cs = compression.colorspace;
     let channels = cs.channels();
-    let (header, pixels) = turbo::decompress(
+    let (header, pixels) = backend::decompress(
         data,
-        turbo::pixel_format(cs),
-        channels,
+        cs,
         local.fast_dct || compression.fast_dct,
         local.fast_upsample || compression.fast_upsample,
         max_bytes,
@@ -202,6 +225,50 @@ pub fn decode_jpeg(
         vec![header.height, header.width, channels]
     };
     Ok(Frame::new(Dtype::Uint8, shape, pixels).expect("decoded size matches the shape"))
+}
+
+/// The dimensions a JPEG announces.
+struct Header {
+    width: usize,
+    height: usize,
+}
+
+/// The largest output a `len`-byte JPEG can honestly decode to.
+///
+/// The header's width and height are the peer's word, so they alone must not
+/// size an allocation. A Huffman-coded JPEG (what simplejpeg and netgear
+/// write) spends at least one bit on every 8×8 block of every component, so
+/// one input byte covers at most 8 blocks of 64 samples: 512 bytes of gray,
+/// fewer of colour. 1024 leaves room for that and a fixed 1 MiB covers
+/// headers of tiny images. A stream that claims more — a decompression bomb,
+/// or an arithmetic-coded JPEG, which no vidgear peer sends — is refused
+/// before anything is allocated.
+fn expansion_bound(len: usize) -> usize {
+    len.saturating_mul(1024).saturating_add(1 << 20)
+}
+
+/// The size in bytes of the `width` × `height` × `channels` output a
+/// `jpeg_len`-byte JPEG announces, checked against `max_bytes` and
+/// [`expansion_bound`] before a backend allocates it.
+fn output_size(
+    width: usize,
+    height: usize,
+    channels: usize,
+    jpeg_len: usize,
+    max_bytes: usize,
+) -> Result<usize, JpegError> {
+    if width == 0 || height == 0 {
+        return Err(JpegError::Codec("the JPEG header gives no size".into()));
+    }
+    width
+        .checked_mul(height)
+        .and_then(|n| n.checked_mul(channels))
+        .filter(|&n| n <= max_bytes.min(expansion_bound(jpeg_len)))
+        .ok_or(JpegError::TooLarge {
+            width,
+            height,
+            limit: max_bytes,
+        })
 }
 
 /// Peak signal-to-noise ratio in dB between two `uint8` buffers of the same

@@ -1,13 +1,17 @@
-//! A minimal safe layer over the TurboJPEG 3 API of libjpeg-turbo (the
-//! library simplejpeg wraps), one compressor and one decompressor handle per
-//! thread.
+//! The libjpeg-turbo backend (feature `jpeg-turbo`, the default): a minimal
+//! safe layer over the TurboJPEG 3 API of libjpeg-turbo (the library
+//! simplejpeg wraps), one compressor and one decompressor handle per thread.
 
 use std::cell::RefCell;
 use std::ffi::CStr;
 
 use turbojpeg_sys as tj;
 
-use super::JpegError;
+use super::{output_size, Header, JpegError};
+use crate::wire::Colorspace;
+
+/// The JPEG library compiled in.
+pub const BACKEND: &str = "libjpeg-turbo 3.1.0 (turbojpeg-sys, vendored)";
 
 /// An owned `tjhandle`.
 struct Handle(tj::tjhandle);
@@ -79,8 +83,8 @@ fn with_handle<T>(
 
 /// libjpeg-turbo's pixel format for a layout (same numbering as simplejpeg's
 /// colorspace names).
-pub(super) fn pixel_format(cs: crate::wire::Colorspace) -> tj::TJPF {
-    use crate::wire::Colorspace as C;
+fn pixel_format(cs: Colorspace) -> tj::TJPF {
+    use Colorspace as C;
     match cs {
         C::Rgb => tj::TJPF_TJPF_RGB,
         C::Bgr => tj::TJPF_TJPF_BGR,
@@ -97,17 +101,18 @@ pub(super) fn pixel_format(cs: crate::wire::Colorspace) -> tj::TJPF {
     }
 }
 
-/// Compresses `pixels` (`height` rows of `width` pixels in `format`, packed)
-/// as simplejpeg's `encode_jpeg` does: gray images without chroma, colour
-/// images with 4:2:2 subsampling.
+/// Compresses `pixels` (`height` rows of `width` pixels in `cs`'s layout,
+/// packed) as simplejpeg's `encode_jpeg` does: gray images without chroma,
+/// colour images with 4:2:2 subsampling.
 pub(super) fn compress(
     pixels: &[u8],
     width: usize,
     height: usize,
-    format: tj::TJPF,
+    cs: Colorspace,
     quality: u8,
     fast_dct: bool,
 ) -> Result<Vec<u8>, JpegError> {
+    let format = pixel_format(cs);
     let subsamp = if format == tj::TJPF_TJPF_GRAY {
         tj::TJSAMP_TJSAMP_GRAY
     } else {
@@ -146,38 +151,17 @@ pub(super) fn compress(
     })
 }
 
-/// The largest output a `len`-byte JPEG can honestly decode to.
-///
-/// The header's width and height are the peer's word, so they alone must not
-/// size an allocation. A Huffman-coded JPEG (what simplejpeg and netgear
-/// write) spends at least one bit on every 8×8 block of every component, so
-/// one input byte covers at most 8 blocks of 64 samples: 512 bytes of gray,
-/// fewer of colour. 1024 leaves room for that and a fixed 1 MiB covers
-/// headers of tiny images. A stream that claims more — a decompression bomb,
-/// or an arithmetic-coded JPEG, which no vidgear peer sends — is refused
-/// before anything is allocated.
-fn expansion_bound(len: usize) -> usize {
-    len.saturating_mul(1024).saturating_add(1 << 20)
-}
-
-/// The dimensions a JPEG announces.
-pub(super) struct Header {
-    pub width: usize,
-    pub height: usize,
-}
-
-/// Decompresses `jpeg` into packed pixels of `format` (`channels` bytes per
-/// pixel). Warnings (a truncated or damaged stream) are errors, as with
-/// simplejpeg's default `strict=True`. `max_bytes` bounds the output size
-/// the header may ask for.
+/// Decompresses `jpeg` into packed pixels in `cs`'s layout. Warnings (a
+/// truncated or damaged stream) are errors, as with simplejpeg's default
+/// `strict=True`. `max_bytes` bounds the output size the header may ask for.
 pub(super) fn decompress(
     jpeg: &[u8],
-    format: tj::TJPF,
-    channels: usize,
+    cs: Colorspace,
     fast_dct: bool,
     fast_upsample: bool,
     max_bytes: usize,
 ) -> Result<(Header, Vec<u8>), JpegError> {
+    let format = pixel_format(cs);
     with_handle(&DECOMPRESSOR, tj::TJINIT_TJINIT_DECOMPRESS, |h| {
         h.set(tj::TJPARAM_TJPARAM_STOPONWARNING, 1)?;
         // A progressive JPEG of many scans costs time out of all proportion
@@ -189,18 +173,7 @@ pub(super) fn decompress(
         }
         let width = usize::try_from(h.get(tj::TJPARAM_TJPARAM_JPEGWIDTH)).unwrap_or(0);
         let height = usize::try_from(h.get(tj::TJPARAM_TJPARAM_JPEGHEIGHT)).unwrap_or(0);
-        if width == 0 || height == 0 {
-            return Err(JpegError::Codec("the JPEG header gives no size".into()));
-        }
-        let size = width
-            .checked_mul(height)
-            .and_then(|n| n.checked_mul(channels))
-            .filter(|&n| n <= max_bytes.min(expansion_bound(jpeg.len())))
-            .ok_or(JpegError::TooLarge {
-                width,
-                height,
-                limit: max_bytes,
-            })?;
+        let size = output_size(width, height, cs.channels(), jpeg.len(), max_bytes)?;
         h.set(tj::TJPARAM_TJPARAM_FASTDCT, i32::from(fast_dct))?;
         h.set(tj::TJPARAM_TJPARAM_FASTUPSAMPLE, i32::from(fast_upsample))?;
         let mut out = vec![0u8; size];

@@ -5,6 +5,7 @@
 //! 1 on a runtime failure (the peer gone after the retries, a socket error).
 
 mod args;
+mod bench_peer;
 mod conform;
 mod npy;
 mod output;
@@ -12,6 +13,7 @@ mod preview;
 mod receive;
 mod record;
 mod replay;
+mod runstats;
 mod send;
 mod synth;
 
@@ -60,6 +62,9 @@ enum Command {
     Record(record::RecordArgs),
     /// Replay recorded sessions against netgear's state machines (exit 1 on a mismatch)
     Replay(replay::ReplayArgs),
+    /// Bare libzmq carrying NetGear's bytes: the bound of `cargo bench --bench e2e`
+    #[command(hide = true)]
+    BenchPeer(bench_peer::BenchPeerArgs),
 }
 
 /// Why a command failed, and so its exit status.
@@ -128,18 +133,29 @@ fn install_ctrlc() -> StopFlag {
 }
 
 fn init_logging(verbose: u8) {
+    use tracing_subscriber::filter::LevelFilter;
     use tracing_subscriber::EnvFilter;
-    let filter = match verbose {
-        0 => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
-        1 => EnvFilter::new("info"),
-        2 => EnvFilter::new("debug"),
-        _ => EnvFilter::new("trace"),
-    };
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let builder = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    let level = match verbose {
+        0 => match std::env::var_os("RUST_LOG") {
+            // Directives need EnvFilter (and its regex engine); a plain
+            // level does not, which keeps a receiver's memory small.
+            Some(_) => match EnvFilter::try_from_default_env() {
+                Ok(filter) => {
+                    let _ = builder.with_env_filter(filter).try_init();
+                    return;
+                }
+                Err(_) => LevelFilter::WARN,
+            },
+            None => LevelFilter::WARN,
+        },
+        1 => LevelFilter::INFO,
+        2 => LevelFilter::DEBUG,
+        _ => LevelFilter::TRACE,
+    };
+    let _ = builder.with_max_level(level).try_init();
 }
 
 fn main() -> ExitCode {
@@ -151,6 +167,7 @@ fn main() -> ExitCode {
         Command::Receive(args) => receive::run(args, cli.quiet, install_ctrlc()),
         Command::Record(args) => record::run(args, cli.quiet, install_ctrlc()),
         Command::Replay(args) => replay::run(args),
+        Command::BenchPeer(args) => bench_peer::run(args, cli.quiet),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

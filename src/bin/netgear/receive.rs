@@ -18,6 +18,7 @@ use crate::args::{
 };
 use crate::output::{describe_payload, JsonLines, Stats};
 use crate::preview::Preview;
+use crate::runstats::{RunStats, StatsArgs};
 use crate::synth::Synth;
 use crate::{interrupted, npy, CliError, StopFlag};
 
@@ -63,6 +64,9 @@ pub struct ReceiveArgs {
 
     #[command(flatten)]
     pub jpeg: JpegArgs,
+
+    #[command(flatten)]
+    pub stats: StatsArgs,
 }
 
 pub fn run(args: ReceiveArgs, quiet: bool, stop: StopFlag) -> Result<(), CliError> {
@@ -76,6 +80,7 @@ pub fn run(args: ReceiveArgs, quiet: bool, stop: StopFlag) -> Result<(), CliErro
         save_dir,
         preview,
         jpeg,
+        stats: stats_args,
     } = args;
     let config = conn.config();
     config
@@ -147,6 +152,7 @@ pub fn run(args: ReceiveArgs, quiet: bool, stop: StopFlag) -> Result<(), CliErro
 
     let mut out = JsonLines::new(conn.json);
     let mut stats = Stats::new("received", "frame interval", quiet);
+    let mut run_stats = RunStats::new("receive", &stats_args);
     let mut return_data = return_data;
     let mut last_frame: Option<Instant> = None;
     let mut failure = None;
@@ -233,6 +239,10 @@ pub fn run(args: ReceiveArgs, quiet: bool, stop: StopFlag) -> Result<(), CliErro
             }
             break;
         }
+        run_stats.frame(None);
+    }
+    if let Err(e) = run_stats.finish() {
+        failure.get_or_insert(CliError::Runtime(format!("cannot write --stats: {e}")));
     }
     // Dropping the client lets the last answer leave before the socket closes.
     client.close();

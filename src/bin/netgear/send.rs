@@ -2,9 +2,12 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use clap::Args;
+use netgear::jpeg::{self, JpegOptions};
 use netgear::json::{Map, Value};
 use netgear::natural::natural_frame;
 use netgear::reducer::reducer;
@@ -13,10 +16,11 @@ use netgear::transport::zmq::{Error, Server, ServerOptions};
 use netgear::{Dtype, Frame, Payload, ReturnData};
 
 use crate::args::{
-    check_jpeg_fits, parse_json_arg, parse_percentage, parse_shape, ConnArgs, Content, JpegArgs,
-    Shape,
+    check_jpeg_fits, parse_json_arg, parse_percentage, parse_secs, parse_shape, ConnArgs, Content,
+    JpegArgs, Shape,
 };
 use crate::output::{describe_payload, JsonLines, Stats};
+use crate::runstats::{RunStats, StatsArgs};
 use crate::synth::Synth;
 use crate::{interrupted, npy, CliError, StopFlag};
 
@@ -44,6 +48,17 @@ pub struct SendArgs {
     #[arg(long, value_name = "FPS", value_parser = parse_fps)]
     pub fps: Option<f64>,
 
+    /// Stop after SECS seconds (counted from the end of the first frame,
+    /// once the receiver is there; with --frames, whichever comes first)
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub duration: Option<Duration>,
+
+    /// Keep the first K frames (after --reduce) and send them over and over:
+    /// frame k is frame k mod K (e.g. to send natural frames faster than
+    /// they can be drawn)
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
+    pub cycle: Option<u64>,
+
     /// What the synthetic frames look like
     #[arg(long, value_enum, default_value_t = Content::Ramp, conflicts_with = "source")]
     pub content: Content,
@@ -69,6 +84,9 @@ pub struct SendArgs {
 
     #[command(flatten)]
     pub jpeg: JpegArgs,
+
+    #[command(flatten)]
+    pub stats: StatsArgs,
 }
 
 fn parse_fps(text: &str) -> Result<f64, String> {
@@ -100,6 +118,108 @@ impl Frames {
     }
 }
 
+/// Why a frame could not be made.
+enum Unmade {
+    /// The end of the run (the source failed).
+    Fatal(CliError),
+    /// This frame only (JPEG compression failed): go on with the next.
+    Skipped(Error),
+}
+
+/// Frame k, ready to send: made, reduced, kept for `--cycle`, compressed.
+struct Maker {
+    frames: Frames,
+    reduce: Option<f64>,
+    cycle: Option<u64>,
+    kept: Vec<Frame>,
+    jpeg: Option<JpegOptions>,
+}
+
+impl Maker {
+    /// Payload k, or `None` at the end of the video.
+    fn make(&mut self, k: u64) -> Option<Result<Payload, Unmade>> {
+        let frame = match self.cycle {
+            Some(c) if k >= c => self.kept[(k % c) as usize].clone(),
+            _ => {
+                let frame = match self.frames.next(k)? {
+                    Ok(frame) => frame,
+                    Err(e) => return Some(Err(Unmade::Fatal(e))),
+                };
+                let frame = match self.reduce.map(|p| reducer(&frame, p)) {
+                    None => frame,
+                    Some(Ok(small)) => small,
+                    Some(Err(e)) => {
+                        return Some(Err(Unmade::Fatal(CliError::Runtime(e.to_string()))))
+                    }
+                };
+                if self.cycle.is_some() {
+                    self.kept.push(frame.clone());
+                }
+                frame
+            }
+        };
+        Some(match &self.jpeg {
+            Some(options) => {
+                jpeg::encode(&frame, options).map_err(|e| Unmade::Skipped(Error::JpegEncode(e)))
+            }
+            None => Ok(Payload::Raw(frame)),
+        })
+    }
+}
+
+/// Where the send loop takes its payloads from. When making a frame costs
+/// real work (JPEG, --reduce, a video, natural frames), a thread makes frame
+/// k + 1 while frame k is on its way and answered (the lockstep allows no
+/// more), through a queue of one: it runs at most two frames ahead.
+enum Payloads {
+    Inline(Box<Maker>),
+    Pipelined {
+        queue: mpsc::Receiver<Option<Result<Payload, Unmade>>>,
+        maker: JoinHandle<()>,
+    },
+}
+
+impl Payloads {
+    fn new(maker: Maker) -> Payloads {
+        let costly = maker.jpeg.is_some()
+            || maker.reduce.is_some()
+            || !matches!(maker.frames, Frames::Synth(_));
+        if !costly {
+            return Payloads::Inline(Box::new(maker));
+        }
+        let (tx, queue) = mpsc::sync_channel(1);
+        let mut maker = maker;
+        let handle = std::thread::spawn(move || {
+            for k in 0.. {
+                let item = maker.make(k);
+                let last = matches!(item, None | Some(Err(Unmade::Fatal(_))));
+                if tx.send(item).is_err() || last {
+                    return;
+                }
+            }
+        });
+        Payloads::Pipelined {
+            queue,
+            maker: handle,
+        }
+    }
+
+    fn next(&mut self, k: u64) -> Option<Result<Payload, Unmade>> {
+        match self {
+            Payloads::Inline(maker) => maker.make(k),
+            Payloads::Pipelined { queue, .. } => queue.recv().ok().flatten(),
+        }
+    }
+
+    /// Stops the making thread (it ends at its next hand-over).
+    fn finish(self) {
+        if let Payloads::Pipelined { queue, maker } = self {
+            drop(queue);
+            let _ = maker.join();
+        }
+    }
+}
+
 /// The JSON form of return data: the value itself, or a description of a
 /// returned frame.
 fn reply_json(reply: Option<ReturnData>) -> Value {
@@ -121,18 +241,21 @@ pub fn run(args: SendArgs, quiet: bool, stop: StopFlag) -> Result<(), CliError> 
         dtype,
         message,
         fps,
+        duration,
+        cycle,
         content,
         source,
         looping,
         reduce,
         save_dir,
         jpeg,
+        stats: stats_args,
     } = args;
     let config = conn.config();
     config
         .validate()
         .map_err(|e| CliError::Usage(Error::Config(e).to_string()))?;
-    let (mut frames, frame_shape, frame_dtype, mut fps) = match &source {
+    let (frames, frame_shape, frame_dtype, mut fps) = match &source {
         Some(path) => {
             let options = SourceOptions {
                 looping,
@@ -220,26 +343,33 @@ pub fn run(args: SendArgs, quiet: bool, stop: StopFlag) -> Result<(), CliError> 
 
     let mut out = JsonLines::new(conn.json);
     let mut stats = Stats::new("sent", "round trip", quiet);
+    let mut run_stats = RunStats::new("send", &stats_args);
     let mut failure = None;
     let mut k: u64 = 0;
     let period = fps.map(|f| Duration::from_secs_f64(1.0 / f));
     let paced_from = Instant::now();
+    let mut first_frame: Option<Instant> = None;
+    let mut payloads = Payloads::new(Maker {
+        frames,
+        reduce,
+        cycle,
+        kept: Vec::new(),
+        jpeg: jpeg.options(),
+    });
     while conn.frames.is_none_or(|n| k < n) && !stop.load(Ordering::SeqCst) {
-        let frame = match frames.next(k) {
-            Some(Ok(frame)) => frame,
-            Some(Err(e)) => {
+        if let (Some(d), Some(t0)) = (duration, first_frame) {
+            if t0.elapsed() >= d {
+                break;
+            }
+        }
+        let payload = match payloads.next(k) {
+            None => break, // the end of the video
+            Some(Err(Unmade::Fatal(e))) => {
                 failure = Some(e);
                 break;
             }
-            None => break, // the end of the video
-        };
-        let frame = match reduce.map(|p| reducer(&frame, p)) {
-            None => frame,
-            Some(Ok(small)) => small,
-            Some(Err(e)) => {
-                failure = Some(CliError::Runtime(e.to_string()));
-                break;
-            }
+            Some(Err(Unmade::Skipped(e))) => Err(e),
+            Some(Ok(payload)) => Ok(payload),
         };
         if let Some(period) = period {
             // Frame k leaves no earlier than k periods after the first.
@@ -247,9 +377,12 @@ pub fn run(args: SendArgs, quiet: bool, stop: StopFlag) -> Result<(), CliError> 
             std::thread::sleep(due.saturating_duration_since(Instant::now()));
         }
         let started = Instant::now();
-        let written = match server.send(frame, message.clone()) {
+        let sent = payload.and_then(|p| server.send(p, message.clone()));
+        let written = match sent {
             Ok(sent) => {
-                stats.frame(Some(started.elapsed()));
+                let rtt = started.elapsed();
+                stats.frame(Some(rtt));
+                run_stats.frame(Some(rtt));
                 if let (Some(dir), Some(ReturnData::Frame(Payload::Raw(f)))) =
                     (&save_dir, &sent.reply)
                 {
@@ -269,6 +402,7 @@ pub fn run(args: SendArgs, quiet: bool, stop: StopFlag) -> Result<(), CliError> 
                     if multiclient {
                         m.insert("port", sent.port.unwrap_or(Value::Null));
                     }
+                    m.insert("rtt_us", (rtt.as_secs_f64() * 1e7).round() / 10.0);
                     m
                 })
             }
@@ -277,6 +411,7 @@ pub fn run(args: SendArgs, quiet: bool, stop: StopFlag) -> Result<(), CliError> 
                 eprintln!("netgear: {e}");
                 stats.error();
                 stats.frame(None);
+                run_stats.frame(Some(started.elapsed()));
                 let seq = match &e {
                     Error::Rejected { seq, .. }
                     | Error::BadReply { seq, .. }
@@ -304,7 +439,14 @@ pub fn run(args: SendArgs, quiet: bool, stop: StopFlag) -> Result<(), CliError> 
             break;
         }
         k += 1;
+        first_frame.get_or_insert_with(Instant::now);
     }
+    // The CPU time of the window: before the making thread stops (it runs
+    // as far ahead of the window's end as it ran ahead of its start).
+    if let Err(e) = run_stats.finish() {
+        failure.get_or_insert(CliError::Runtime(format!("cannot write --stats: {e}")));
+    }
+    payloads.finish();
     // The termination handshake (skipped by the library when the peer is gone).
     match server.close() {
         Ok(acknowledged) => tracing::info!(acknowledged, "closed"),

@@ -1,5 +1,7 @@
 //! One libzmq socket with the options vidgear sets, and the byte moving.
 
+use std::cell::Cell;
+use std::ffi::c_void;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -24,6 +26,67 @@ impl AsRef<[u8]> for ZmqBuffer {
     }
 }
 
+/// Parts up to this size are copied into their message: a copy this small
+/// costs less than the two allocations of handing the buffer over.
+const COPY_BELOW: usize = 1024;
+
+/// Sends one part, handing the bytes of `bytes` to libzmq without copying
+/// them, however many other owners the buffer has (the server keeps every
+/// frame for a resend; a frame is often a slice of a larger buffer).
+///
+/// The message holds one reference, a boxed clone of the `Bytes`, and libzmq
+/// gives it back through [`release_bytes`] once it is done with the data (on
+/// its I/O thread, after the last byte has been written to the socket).
+///
+/// Why this is sound:
+/// * the pointer and length are those of the boxed `Bytes`, whose storage
+///   neither moves nor changes while the `Bytes` is alive, and the box lives
+///   until libzmq calls `release_bytes`, exactly once, as
+///   `zmq_msg_init_data` promises (on a failed send we close the message
+///   ourselves, which calls it);
+/// * `Bytes` is `Send + Sync`, so dropping it on libzmq's thread is fine;
+/// * libzmq only reads the data of a message it sends over `tcp` or `ipc`,
+///   the only transports this module connects (an `inproc` receiver would
+///   share the buffer), and the raw message never leaves this function.
+fn send_part(socket: &mut zmq::Socket, bytes: Bytes, flags: i32) -> zmq::Result<()> {
+    if bytes.len() < COPY_BELOW {
+        return socket.send(&bytes[..], flags);
+    }
+    let len = bytes.len();
+    let data = bytes.as_ptr().cast_mut().cast::<c_void>();
+    let hint = Box::into_raw(Box::new(bytes)).cast::<c_void>();
+    let mut message = zmq_sys::zmq_msg_t::default();
+    // SAFETY: `message` is ours to initialise; `data`/`len` stay valid until
+    // `release_bytes` runs (see above), and `hint` is the box it takes back.
+    let rc =
+        unsafe { zmq_sys::zmq_msg_init_data(&mut message, data, len, Some(release_bytes), hint) };
+    if rc != 0 {
+        // libzmq could not allocate its bookkeeping and did not take the
+        // box: take it back and send a copy.
+        // SAFETY: `hint` came from `Box::into_raw` above and was not kept.
+        let bytes = unsafe { *Box::from_raw(hint.cast::<Bytes>()) };
+        return socket.send(&bytes[..], flags);
+    }
+    // SAFETY: `message` is initialised and the socket pointer is live (we
+    // hold `&mut` to its owner). On success libzmq owns the message; on
+    // failure we still do and close it, which releases the bytes.
+    unsafe {
+        if zmq_sys::zmq_msg_send(&mut message, socket.as_mut_ptr(), flags) == -1 {
+            let error = zmq::Error::from_raw(zmq_sys::zmq_errno());
+            zmq_sys::zmq_msg_close(&mut message);
+            return Err(error);
+        }
+    }
+    Ok(())
+}
+
+/// libzmq's free function for [`send_part`]: drops the reference.
+unsafe extern "C" fn release_bytes(_data: *mut c_void, hint: *mut c_void) {
+    // SAFETY: `hint` is the `Box<Bytes>` leaked by `send_part`;
+    // libzmq calls this once per message.
+    drop(unsafe { Box::from_raw(hint.cast::<Bytes>()) });
+}
+
 pub(crate) struct Socket {
     context: zmq::Context,
     socket: zmq::Socket,
@@ -31,6 +94,8 @@ pub(crate) struct Socket {
     pattern: Pattern,
     endpoints: Vec<String>,
     max_message_bytes: usize,
+    /// The socket's `ZMQ_RCVTIMEO` in ms (-1, libzmq's default: forever).
+    receive_timeout: Cell<i32>,
 }
 
 fn zmq_err<'a>(
@@ -66,6 +131,7 @@ impl Socket {
             pattern: config.pattern,
             endpoints,
             max_message_bytes: config.limits.max_message_bytes,
+            receive_timeout: Cell::new(-1),
         })
     }
 
@@ -130,6 +196,7 @@ impl Socket {
         // Close the old socket (linger 0) before the fresh one binds: a
         // client's address must be released before it can be bound again.
         drop(std::mem::replace(&mut self.socket, fresh));
+        self.receive_timeout.set(-1);
         Self::attach(&self.socket, self.role, &self.endpoints)
     }
 
@@ -142,64 +209,57 @@ impl Socket {
         self.socket.get_last_endpoint().ok().and_then(Result::ok)
     }
 
-    pub(crate) fn send(&self, parts: Parts) -> Result<(), Error> {
+    pub(crate) fn send(&mut self, parts: Parts) -> Result<(), Error> {
         let last = parts.len().saturating_sub(1);
         for (i, part) in parts.into_iter().enumerate() {
             let flags = if i < last { zmq::SNDMORE } else { 0 };
-            // Unshared buffers move into libzmq without a copy.
-            let message = zmq::Message::from(Vec::<u8>::from(part));
-            self.socket
-                .send(message, flags)
-                .map_err(|source| Error::Zmq {
-                    operation: "send",
-                    endpoint: self.endpoints.join(", "),
-                    source,
-                })?;
+            send_part(&mut self.socket, part, flags).map_err(|source| Error::Zmq {
+                operation: "send",
+                endpoint: self.endpoints.join(", "),
+                source,
+            })?;
         }
         Ok(())
     }
 
-    /// Waits until a message is readable or `deadline` passes, then reads
-    /// one whole multipart message if there is one.
+    /// Waits until a message arrives or `deadline` passes, and returns the
+    /// whole multipart message if one came. A blocking receive with a
+    /// timeout (`ZMQ_RCVTIMEO`): no poll before it, no polling loop.
     pub(crate) fn recv_until(&self, deadline: Option<Instant>) -> Result<Option<Parts>, Error> {
         let timeout_ms = match deadline {
             None => -1,
             Some(d) => {
                 let left = d.saturating_duration_since(Instant::now());
                 // Round up so we never wake a hair before the deadline.
-                i64::try_from(left.as_micros().div_ceil(1000)).unwrap_or(i64::MAX)
+                i32::try_from(left.as_micros().div_ceil(1000)).unwrap_or(i32::MAX)
             }
         };
-        let ready = self
-            .socket
-            .poll(zmq::POLLIN, timeout_ms)
-            .map_err(|source| Error::Zmq {
-                operation: "poll",
-                endpoint: self.endpoints.join(", "),
-                source,
-            })?;
-        if ready == 0 {
-            return Ok(None);
+        if timeout_ms != self.receive_timeout.get() {
+            self.socket
+                .set_rcvtimeo(timeout_ms)
+                .map_err(zmq_err("setsockopt", &self.endpoints.join(", ")))?;
+            self.receive_timeout.set(timeout_ms);
         }
+        let recv_err = |source| Error::Zmq {
+            operation: "recv",
+            endpoint: self.endpoints.join(", "),
+            source,
+        };
+        let first = match self.socket.recv_msg(0) {
+            Ok(m) => m,
+            Err(zmq::Error::EAGAIN) => return Ok(None),
+            Err(source) => return Err(recv_err(source)),
+        };
+        let mut more = first.get_more();
         let mut parts = Vec::with_capacity(2);
-        loop {
-            let msg = match self.socket.recv_msg(zmq::DONTWAIT) {
-                Ok(m) => m,
-                Err(zmq::Error::EAGAIN) if parts.is_empty() => return Ok(None),
-                Err(source) => {
-                    return Err(Error::Zmq {
-                        operation: "recv",
-                        endpoint: self.endpoints.join(", "),
-                        source,
-                    })
-                }
-            };
-            let more = msg.get_more();
+        parts.push(Bytes::from_owner(ZmqBuffer(first)));
+        // The other parts of a multipart message arrive with the first one.
+        while more {
+            let msg = self.socket.recv_msg(0).map_err(recv_err)?;
+            more = msg.get_more();
             parts.push(Bytes::from_owner(ZmqBuffer(msg)));
-            if !more {
-                return Ok(Some(parts));
-            }
         }
+        Ok(Some(parts))
     }
 
     /// Gives queued outgoing messages up to `linger` to leave before the

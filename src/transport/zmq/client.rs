@@ -7,7 +7,7 @@ use super::{endpoints, Error, Protocol};
 #[cfg(feature = "jpeg")]
 use crate::jpeg::{self, JpegOptions};
 use crate::json::Value;
-use crate::session::{self, ClientEvent, ClientState, Config, Transmit};
+use crate::session::{self, ClientEvent, ClientState, Config};
 use crate::wire::{Compression, Payload, ReturnData};
 
 /// Where and how a [`Client`] binds. Defaults are vidgear's.
@@ -277,13 +277,8 @@ impl Client {
     }
 
     fn flush(&mut self) -> Result<(), Error> {
-        while let Some(t) = self.machine.poll_transmit() {
-            match t {
-                Transmit::Send(parts) => self.socket.send(parts)?,
-                Transmit::ResetSocket => self.socket.reset()?,
-            }
-        }
-        Ok(())
+        let machine = &mut self.machine;
+        self.socket.carry_out(|| machine.poll_transmit())
     }
 
     /// Closes the socket, giving a pending acknowledgement time to leave.

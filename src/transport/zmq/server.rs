@@ -7,7 +7,7 @@ use super::{endpoints, Error, Protocol};
 #[cfg(feature = "jpeg")]
 use crate::jpeg::{self, JpegOptions};
 use crate::json::Value;
-use crate::session::{self, Config, ServerEvent, ServerState, Transmit};
+use crate::session::{self, Config, ServerEvent, ServerState};
 use crate::wire::{Payload, ReturnData};
 
 /// Where and how a [`Server`] connects. Defaults are vidgear's.
@@ -245,13 +245,8 @@ impl Server {
 
     /// Carries out what the machine wants sent or reset.
     fn flush(&mut self) -> Result<(), Error> {
-        while let Some(t) = self.machine.poll_transmit() {
-            match t {
-                Transmit::Send(parts) => self.socket.send(parts)?,
-                Transmit::ResetSocket => self.socket.reset()?,
-            }
-        }
-        Ok(())
+        let machine = &mut self.machine;
+        self.socket.carry_out(|| machine.poll_transmit())
     }
 
     /// Blocks until a message arrives or the machine's deadline passes.

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::Error;
-use crate::session::{Config, Pattern};
+use crate::session::{Config, Pattern, Transmit};
 use crate::wire::Parts;
 
 /// Which end of the connection: the server connects, the client binds.
@@ -207,6 +207,20 @@ impl Socket {
     /// The endpoint libzmq actually bound last (useful with port 0 / `*`).
     pub(crate) fn last_endpoint(&self) -> Option<String> {
         self.socket.get_last_endpoint().ok().and_then(Result::ok)
+    }
+
+    /// Carries out, in order, what a state machine asks of its transport.
+    pub(crate) fn carry_out(
+        &mut self,
+        mut next: impl FnMut() -> Option<Transmit>,
+    ) -> Result<(), Error> {
+        while let Some(t) = next() {
+            match t {
+                Transmit::Send(parts) => self.send(parts)?,
+                Transmit::ResetSocket => self.reset()?,
+            }
+        }
+        Ok(())
     }
 
     pub(crate) fn send(&mut self, parts: Parts) -> Result<(), Error> {

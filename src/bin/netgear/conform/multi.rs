@@ -25,8 +25,8 @@
 //! failures.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -35,7 +35,7 @@ use netgear::json::{parse, Value};
 
 use super::cases::Impl;
 use super::check::{same, show, synthetic_sha256};
-use super::runner::{free_port, tail, wait_bound, CellResult, Env};
+use super::runner::{free_port, spawn_piped, tail, wait_bound, CellResult, Env};
 
 /// Which side is many.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,15 +181,8 @@ struct Done {
 }
 
 impl Live {
-    fn start(role: String, who: Impl, mut cmd: Command) -> Result<Live, String> {
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut err = child.stderr.take().expect("piped stderr");
+    fn start(role: String, who: Impl, cmd: Command) -> Result<Live, String> {
+        let (child, stdout, stderr) = spawn_piped(cmd)?;
         let (tx, rx) = channel();
         thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -197,11 +190,6 @@ impl Live {
                     break;
                 }
             }
-        });
-        let stderr = thread::spawn(move || {
-            let mut s = String::new();
-            let _ = err.read_to_string(&mut s);
-            s
         });
         Ok(Live {
             role,

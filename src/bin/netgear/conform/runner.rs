@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader, Read};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::thread;
@@ -153,7 +153,11 @@ pub(super) struct Running {
     stderr: thread::JoinHandle<String>,
 }
 
-pub(super) fn start(mut cmd: Command) -> Result<Running, String> {
+/// Starts `cmd` with stdout piped to the caller and stderr collected by a
+/// thread of its own (so a chatty child never blocks on a full pipe).
+pub(super) fn spawn_piped(
+    mut cmd: Command,
+) -> Result<(Child, ChildStdout, thread::JoinHandle<String>), String> {
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -162,17 +166,22 @@ pub(super) fn start(mut cmd: Command) -> Result<Running, String> {
         .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
     let stdout = child.stdout.take().expect("piped stdout");
     let mut stderr = child.stderr.take().expect("piped stderr");
+    let stderr = thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    Ok((child, stdout, stderr))
+}
+
+pub(super) fn start(cmd: Command) -> Result<Running, String> {
+    let (child, stdout, stderr) = spawn_piped(cmd)?;
     let lines = thread::spawn(move || {
         BufReader::new(stdout)
             .lines()
             .map_while(Result::ok)
             .map(|l| (Instant::now(), l))
             .collect()
-    });
-    let stderr = thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
-        s
     });
     Ok(Running {
         child,

@@ -179,6 +179,105 @@ fn arb_parts() -> impl Strategy<Value = Vec<Bytes>> {
     )
 }
 
+/// How [`respell`] writes a JSON text again.
+#[derive(Debug, Clone, Copy)]
+struct Spelling {
+    /// Write every ASCII letter of every key and string as a `\u` escape.
+    escape_letters: bool,
+    /// Write a zero dimension of a shape as `-0` (Python's int 0; only in
+    /// shapes, since a message keeps the literal text of its numbers).
+    negative_zero: bool,
+    /// Whitespace around every token.
+    space: &'static str,
+}
+
+fn arb_spelling() -> impl Strategy<Value = Spelling> {
+    (
+        any::<bool>(),
+        any::<bool>(),
+        select(vec!["", " ", "\n\t ", "\r\n"]),
+    )
+        .prop_map(|(escape_letters, negative_zero, space)| Spelling {
+            escape_letters,
+            negative_zero,
+            space,
+        })
+}
+
+/// The JSON text `text`, written again in `style`: the same document to
+/// Python's `json.loads`.
+fn respell(text: &[u8], style: Spelling) -> Bytes {
+    fn string(s: &str, style: Spelling, out: &mut String) {
+        let mut plain = Vec::new();
+        netgear::json::write_python_json(&Value::String(s.to_owned()), &mut plain);
+        let plain = String::from_utf8(plain).expect("ASCII");
+        if !style.escape_letters {
+            out.push_str(&plain);
+            return;
+        }
+        // Letters outside escapes only: a `\u00e9` keeps its hex digits.
+        let mut chars = plain.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                out.push(c);
+                let escaped = chars.next();
+                out.extend(escaped);
+                if escaped == Some('u') {
+                    out.extend(chars.by_ref().take(4));
+                }
+            } else if c.is_ascii_alphabetic() {
+                out.push_str(&format!("\\u{:04X}", c as u32));
+            } else {
+                out.push(c);
+            }
+        }
+    }
+    fn write(v: &Value, style: Spelling, in_shape: bool, out: &mut String) {
+        let sp = style.space;
+        match v {
+            Value::String(s) => string(s, style, out),
+            Value::Number(n) if in_shape && style.negative_zero && n.as_str() == "0" => {
+                out.push_str("-0")
+            }
+            Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(sp);
+                    write(item, style, in_shape, out);
+                    out.push_str(sp);
+                }
+                out.push(']');
+            }
+            Value::Object(map) => {
+                out.push('{');
+                for (i, (k, item)) in map.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(sp);
+                    string(k, style, out);
+                    out.push_str(sp);
+                    out.push(':');
+                    out.push_str(sp);
+                    let shape = k == "shape" || k == "array_shape";
+                    write(item, style, shape, out);
+                    out.push_str(sp);
+                }
+                out.push('}');
+            }
+            scalar => out.push_str(&to_python_json(scalar)),
+        }
+    }
+    let value = parse(text).expect("an encoder's output parses");
+    let mut out = String::from(style.space);
+    write(&value, style, false, &mut out);
+    out.push_str(style.space);
+    Bytes::from(out)
+}
+
 /// A byte-level mutation of a valid text.
 #[derive(Debug, Clone)]
 enum Mutation {
@@ -487,6 +586,34 @@ proptest! {
         }
         prop_assert_eq!(&back, &reply);
         prop_assert_eq!(&encode_reply(&back), &parts);
+    }
+
+    /// spec/04 §4.6 and spec/08: how a header is spelled (escapes in keys
+    /// and strings, `-0` for a zero dimension, whitespace) changes nothing.
+    /// The decoder reads the usual spelling without allocating and falls
+    /// back to generic JSON for any other: both must reach the same message.
+    #[test]
+    fn headers_decode_the_same_however_they_are_spelled(
+        msg in arb_frame_message(),
+        reply in arb_reply(),
+        style in arb_spelling(),
+    ) {
+        let limits = Limits::default();
+        let parts = encode_frame_message(&msg);
+        let respelled = vec![respell(&parts[0], style), parts[1].clone()];
+        prop_assert_eq!(
+            decode_server_message(&respelled, &limits),
+            decode_server_message(&parts, &limits),
+            "{:?}", String::from_utf8_lossy(&respelled[0])
+        );
+        let mut parts = encode_reply(&reply);
+        let plain = decode_client_message(&parts, ReplyKind::Reply, &limits);
+        parts[0] = respell(&parts[0], style);
+        prop_assert_eq!(
+            decode_client_message(&parts, ReplyKind::Reply, &limits),
+            plain,
+            "{:?}", String::from_utf8_lossy(&parts[0])
+        );
     }
 
     #[test]

@@ -27,9 +27,23 @@ fn reply_err(list: &[&[u8]]) -> DecodeError {
         .expect_err("must be refused")
 }
 
+/// The JSON object of `members` (key, JSON text) with `key`'s value
+/// replaced by `value`, or the member removed when `value` is None.
+fn object_with(members: &[(&str, &str)], key: &str, value: Option<&str>) -> String {
+    assert!(members.iter().any(|(k, _)| *k == key), "unknown key {key}");
+    let members: Vec<String> = members
+        .iter()
+        .filter_map(|&(k, v)| {
+            let v = if k == key { value? } else { v };
+            Some(format!("\"{k}\": {v}"))
+        })
+        .collect();
+    format!("{{{}}}", members.join(", "))
+}
+
 /// A frame header: FRAME_OK with `key` replaced by `value`, or removed when `value` is None.
 fn header_with(key: &str, value: Option<&str>) -> String {
-    let keys = [
+    let members = [
         ("terminate_flag", "false"),
         ("compression", "false"),
         ("message", "null"),
@@ -37,45 +51,24 @@ fn header_with(key: &str, value: Option<&str>) -> String {
         ("dtype", "\"uint8\""),
         ("shape", "[2, 2]"),
     ];
-    assert!(keys.iter().any(|(k, _)| *k == key), "unknown key {key}");
-    let members: Vec<String> = keys
-        .iter()
-        .filter_map(|&(k, v)| {
-            if k == key {
-                value.map(|v| format!("\"{k}\": {v}"))
-            } else {
-                Some(format!("\"{k}\": {v}"))
-            }
-        })
-        .collect();
-    format!("{{{}}}", members.join(", "))
-}
-
-fn frame_err(key: &str, value: Option<&str>, payload: &[u8]) -> DecodeError {
-    let header = header_with(key, value);
-    server_err(&[header.as_bytes(), payload])
+    object_with(&members, key, value)
 }
 
 /// A frame reply header (return_type "ndarray") with `key` replaced or removed.
 fn frame_reply_with(key: &str, value: Option<&str>) -> String {
-    let keys = [
+    let members = [
         ("return_type", "\"ndarray\""),
         ("compression", "false"),
         ("array_dtype", "\"uint8\""),
         ("array_shape", "[2, 2]"),
         ("data", "null"),
     ];
-    let members: Vec<String> = keys
-        .iter()
-        .filter_map(|&(k, v)| {
-            if k == key {
-                value.map(|v| format!("\"{k}\": {v}"))
-            } else {
-                Some(format!("\"{k}\": {v}"))
-            }
-        })
-        .collect();
-    format!("{{{}}}", members.join(", "))
+    object_with(&members, key, value)
+}
+
+fn frame_err(key: &str, value: Option<&str>, payload: &[u8]) -> DecodeError {
+    let header = header_with(key, value);
+    server_err(&[header.as_bytes(), payload])
 }
 
 fn assert_err(err: &DecodeError, code: &str, needles: &[&str]) {

@@ -17,6 +17,8 @@ mod value;
 mod write;
 
 pub use number::Number;
+pub(crate) use parse::Reader;
 pub use parse::{parse, parse_with_depth, JsonError, DEFAULT_MAX_DEPTH};
 pub use value::{Map, Value};
+pub(crate) use write::write_string;
 pub use write::{to_python_json, write_python_json};

@@ -32,6 +32,12 @@ impl Number {
         }
     }
 
+    /// Wraps a literal the parser has already matched against the grammar.
+    pub(crate) fn from_valid_literal(text: &str) -> Number {
+        debug_assert!(is_number_literal(text.as_bytes()), "{text:?}");
+        Number(text.into())
+    }
+
     /// The literal text, exactly as it will be written on the wire.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -1,5 +1,7 @@
 //! The JSON value type carried as NetGear messages and return data.
 
+use indexmap::IndexMap;
+
 use super::Number;
 
 /// A JSON value as Python's `json` module reads and writes it.
@@ -194,6 +196,11 @@ value_from_number!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usiz
 /// An insertion-ordered JSON object with Python dict semantics: inserting an
 /// existing key replaces its value but keeps its original position.
 ///
+/// Lookups and inserts are hashed (an [`IndexMap`]), so an object with very
+/// many keys from a peer costs time in proportion to its size, not to its
+/// square. Two maps are equal when they hold the same members in the same
+/// order: the order is part of what travels.
+///
 /// ```
 /// use netgear::json::{Map, Value};
 /// let mut m = Map::new();
@@ -202,33 +209,36 @@ value_from_number!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usiz
 /// m.insert("b", 3);
 /// assert_eq!(Value::Object(m).to_python_json(), r#"{"b": 3, "a": 2}"#);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Map(Vec<(String, Value)>);
+#[derive(Debug, Clone, Default)]
+pub struct Map(IndexMap<String, Value>);
+
+impl PartialEq for Map {
+    fn eq(&self, other: &Map) -> bool {
+        self.0.len() == other.0.len() && self.0.iter().eq(other.0.iter())
+    }
+}
+
+impl Eq for Map {}
 
 impl Map {
     /// An empty object.
     pub fn new() -> Map {
-        Map(Vec::new())
+        Map(IndexMap::new())
     }
 
     /// Inserts or replaces `key` (a replaced key keeps its position).
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<Value>) {
-        let key = key.into();
-        let value = value.into();
-        match self.0.iter_mut().find(|(k, _)| *k == key) {
-            Some(slot) => slot.1 = value,
-            None => self.0.push((key, value)),
-        }
+        self.0.insert(key.into(), value.into());
     }
 
     /// The value under `key`.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.0.get(key)
     }
 
     /// Members in order.
     pub fn iter(&self) -> impl Iterator<Item = (&String, &Value)> {
-        self.0.iter().map(|(k, v)| (k, v))
+        self.0.iter()
     }
 
     /// Number of members.

@@ -53,6 +53,17 @@ pub fn write_python_json(value: &Value, out: &mut Vec<u8>) {
 /// `ensure_ascii=True` string escaping: printable ASCII passes through,
 /// everything else becomes an escape, astral characters a surrogate pair.
 pub(crate) fn write_string(s: &str, out: &mut Vec<u8>) {
+    // Most strings on the wire (keys, dtypes, patterns) are printable ASCII
+    // with nothing to escape: copy those in one go.
+    if s.bytes()
+        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
+    {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        return;
+    }
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let u16_escape = |unit: u16, out: &mut Vec<u8>| {
         out.extend_from_slice(b"\\u");

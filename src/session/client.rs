@@ -110,7 +110,10 @@ pub struct Client {
     device_id: String,
     state: ClientState,
     next_seq: u64,
-    return_data: ReturnData,
+    /// What answers every frame, encoded once: the confirmation in plain
+    /// mode, else the reply carrying the current return data (re-encoded
+    /// only when the return data changes).
+    answer: Parts,
     silent_periods: u32,
     deadline: Option<Instant>,
     /// Server ports seen in headers (multi-server mode), in order of arrival:
@@ -139,12 +142,14 @@ impl Client {
             .pattern
             .is_synchronous()
             .then(|| now + config.request_timeout * 3);
+        let device_id = device_id.into();
+        let answer = encode_answer(&config, &device_id, ReturnData::default());
         Ok(Client {
             config,
-            device_id: device_id.into(),
+            device_id,
             state: ClientState::Open,
             next_seq: 0,
-            return_data: ReturnData::default(),
+            answer,
             silent_periods: 0,
             deadline,
             servers_seen: Vec::new(),
@@ -190,7 +195,9 @@ impl Client {
     /// Sets the return data that answers every following frame until it is
     /// set again (bidirectional and multi-client modes).
     pub fn set_return_data(&mut self, data: ReturnData) {
-        self.return_data = data;
+        if self.config.replies_with_data() {
+            self.answer = encode_answer(&self.config, &self.device_id, data);
+        }
     }
 
     /// Feeds a message received from a server.
@@ -235,14 +242,8 @@ impl Client {
             }
             Ok(ServerMessage::Frame(frame)) => {
                 if replies {
-                    let parts = if self.config.replies_with_data() {
-                        let mut reply = Reply::new(self.return_data.clone());
-                        reply.port = self.own_port();
-                        encode_reply(&reply)
-                    } else {
-                        encode_confirmation(&self.device_id)
-                    };
-                    self.transmits.push_back(Transmit::Send(parts));
+                    self.transmits
+                        .push_back(Transmit::Send(self.answer.clone()));
                 }
                 let port = frame.port.filter(|_| self.config.multiserver);
                 if let Some(port) = &port {
@@ -333,7 +334,7 @@ impl Client {
     }
 
     fn own_port(&self) -> Option<Value> {
-        self.config.port.clone().filter(|_| self.config.multiclient)
+        own_port(&self.config)
     }
 
     fn finish(&mut self) {
@@ -385,5 +386,22 @@ impl Client {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
+    }
+}
+
+/// The port a multi-client client announces in its replies.
+fn own_port(config: &Config) -> Option<Value> {
+    config.port.clone().filter(|_| config.multiclient)
+}
+
+/// The answer to a frame: the reply carrying `data` when replies carry
+/// data, the plain confirmation otherwise.
+fn encode_answer(config: &Config, device_id: &str, data: ReturnData) -> Parts {
+    if config.replies_with_data() {
+        let mut reply = Reply::new(data);
+        reply.port = own_port(config);
+        encode_reply(&reply)
+    } else {
+        encode_confirmation(device_id)
     }
 }

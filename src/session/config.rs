@@ -38,6 +38,15 @@ impl Pattern {
         }
     }
 
+    /// vidgear's number for the pattern as the text headers carry.
+    pub(crate) fn digit(self) -> &'static str {
+        match self {
+            Pattern::Pair => "0",
+            Pattern::ReqRep => "1",
+            Pattern::PubSub => "2",
+        }
+    }
+
     /// True for the lockstep patterns, where the client answers every frame.
     pub fn is_synchronous(self) -> bool {
         self != Pattern::PubSub

@@ -13,11 +13,14 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
+use bytes::Bytes;
+
 use super::{Config, ConfigError, Pattern, Transmit};
 use crate::json::Value;
+use crate::wire::encode::write_frame_header;
 use crate::wire::{
-    decode_client_message, encode_frame_message, encode_terminate, ClientMessage, DecodeError,
-    FrameMessage, Parts, Payload, ReplyKind, ReturnData,
+    decode_client_message, encode_terminate, ClientMessage, DecodeError, Parts, Payload, ReplyKind,
+    ReturnData,
 };
 
 /// Where the server is in its lockstep (spec/05, server table).
@@ -224,12 +227,14 @@ impl Server {
         }
         let seq = self.next_seq;
         self.next_seq += 1;
-        let parts = encode_frame_message(&FrameMessage {
-            port: self.config.port.clone().filter(|_| self.config.multiserver),
-            message,
-            pattern: self.config.pattern.number().to_string(),
-            payload: payload.into(),
-        });
+        let payload = payload.into();
+        let port = self
+            .config
+            .port
+            .as_ref()
+            .filter(|_| self.config.multiserver);
+        let header = write_frame_header(port, &message, self.config.pattern.digit(), &payload);
+        let parts = vec![Bytes::from(header), payload.bytes().clone()];
         self.transmits.push_back(Transmit::Send(parts.clone()));
         if self.config.pattern.is_synchronous() {
             let deadline = now + self.config.request_timeout;

@@ -3,6 +3,14 @@
 //! No allocation here is sized by a number taken from a header: a claimed
 //! shape is only multiplied out (with overflow checks) and compared with the
 //! payload that actually arrived.
+//!
+//! A header is read member by member ([`Header::read`]), not built into a
+//! JSON object first: a field written the usual way (a boolean, a string
+//! without escapes, an array of plain integers) is taken as it is read,
+//! without allocating, and anything else is read as a [`Value`] and judged
+//! afterwards by the same rules, so the quick path changes no outcome.
+
+use std::borrow::Cow;
 
 use bytes::Bytes;
 
@@ -10,7 +18,7 @@ use super::message::{
     ClientMessage, FrameMessage, Payload, Reply, ReturnData, ServerMessage, REJECTION_PREFIX,
 };
 use super::{Colorspace, Compression, DecodeError, Dtype, Frame, MAX_DIMS};
-use crate::json::{parse_with_depth, Map, Value, DEFAULT_MAX_DEPTH};
+use crate::json::{JsonError, Reader, Value, DEFAULT_MAX_DEPTH};
 
 /// Bounds applied to everything received.
 ///
@@ -74,26 +82,6 @@ fn check_size(parts: &[Bytes], limits: &Limits) -> Result<(), DecodeError> {
     Ok(())
 }
 
-fn parse_object(part: &'static str, bytes: &[u8], limits: &Limits) -> Result<Map, DecodeError> {
-    match parse_with_depth(bytes, limits.max_json_depth) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(other) => Err(DecodeError::NotAnObject {
-            part,
-            found: json_kind(&other),
-        }),
-        Err(source) => Err(DecodeError::Json { part, source }),
-    }
-}
-
-fn field<'m>(
-    map: &'m Map,
-    part: &'static str,
-    name: &'static str,
-) -> Result<&'m Value, DecodeError> {
-    map.get(name)
-        .ok_or(DecodeError::MissingField { part, field: name })
-}
-
 fn wrong(field: &'static str, expected: &'static str, found: &Value) -> DecodeError {
     DecodeError::WrongType {
         field,
@@ -102,9 +90,190 @@ fn wrong(field: &'static str, expected: &'static str, found: &Value) -> DecodeEr
     }
 }
 
-fn bool_field(map: &Map, part: &'static str, name: &'static str) -> Result<bool, DecodeError> {
-    let v = field(map, part, name)?;
-    v.as_bool().ok_or_else(|| wrong(name, "a boolean", v))
+/// A header field as read: absent, in the form the decoder wants (read the
+/// usual way, without allocating), or any other JSON value (to be checked,
+/// and named in an error).
+enum Field<T> {
+    Absent,
+    Ready(T),
+    Other(Value),
+}
+
+impl<T> Field<T> {
+    /// Reads the value at the cursor, the quick way if `quick` can.
+    fn read<'a>(
+        reader: &mut Reader<'a>,
+        quick: impl FnOnce(&mut Reader<'a>) -> Option<T>,
+    ) -> Result<Field<T>, JsonError> {
+        match quick(reader) {
+            Some(v) => Ok(Field::Ready(v)),
+            None => Ok(Field::Other(reader.value()?)),
+        }
+    }
+
+    /// The field, or [`DecodeError::MissingField`].
+    fn required(self, part: &'static str, name: &'static str) -> Result<Present<T>, DecodeError> {
+        match self {
+            Field::Absent => Err(DecodeError::MissingField { part, field: name }),
+            Field::Ready(v) => Ok(Present::Ready(v)),
+            Field::Other(v) => Ok(Present::Other(v)),
+        }
+    }
+}
+
+/// A field known to be there.
+enum Present<T> {
+    Ready(T),
+    Other(Value),
+}
+
+/// The names a payload's dtype and shape go by: `dtype` and `shape` in a
+/// frame header, `array_dtype` and `array_shape` in a frame reply.
+#[derive(Clone, Copy)]
+struct PayloadNames {
+    dtype: &'static str,
+    shape: &'static str,
+}
+
+const FRAME_FIELDS: PayloadNames = PayloadNames {
+    dtype: "dtype",
+    shape: "shape",
+};
+
+const REPLY_FIELDS: PayloadNames = PayloadNames {
+    dtype: "array_dtype",
+    shape: "array_shape",
+};
+
+/// The fields of a frame header, termination message or reply; the last
+/// occurrence of a repeated key counts, as in Python. Unknown keys are read
+/// (they must be valid JSON) and ignored, as vidgear ignores them.
+struct Header<'a> {
+    part: &'static str,
+    names: PayloadNames,
+    port: Option<Value>,
+    terminate_flag: Field<bool>,
+    message: Option<Value>,
+    pattern: Field<&'a str>,
+    compression: Field<bool>,
+    dtype: Field<&'a str>,
+    shape: Field<Vec<usize>>,
+    return_type: Field<&'a str>,
+    error: Option<Value>,
+    data: Option<Value>,
+}
+
+impl<'a> Header<'a> {
+    /// Reads the JSON object in `bytes`, part `part` of its message.
+    fn read(
+        part: &'static str,
+        names: PayloadNames,
+        bytes: &'a [u8],
+        limits: &Limits,
+    ) -> Result<Header<'a>, DecodeError> {
+        let json = |source| DecodeError::Json { part, source };
+        let mut reader = Reader::new(bytes, limits.max_json_depth).map_err(json)?;
+        if !reader.at_object() {
+            let value = reader.value().map_err(json)?;
+            reader.finish().map_err(json)?;
+            return Err(DecodeError::NotAnObject {
+                part,
+                found: json_kind(&value),
+            });
+        }
+        let mut h = Header {
+            part,
+            names,
+            port: None,
+            terminate_flag: Field::Absent,
+            message: None,
+            pattern: Field::Absent,
+            compression: Field::Absent,
+            dtype: Field::Absent,
+            shape: Field::Absent,
+            return_type: Field::Absent,
+            error: None,
+            data: None,
+        };
+        reader
+            .members(|r, key| {
+                match &*key {
+                    "port" => h.port = Some(r.value()?),
+                    "terminate_flag" => h.terminate_flag = Field::read(r, Reader::bool)?,
+                    "message" => h.message = Some(r.value()?),
+                    "pattern" => h.pattern = Field::read(r, Reader::plain_str)?,
+                    "compression" => h.compression = Field::read(r, Reader::bool)?,
+                    "return_type" => h.return_type = Field::read(r, Reader::plain_str)?,
+                    "error" => h.error = Some(r.value()?),
+                    "data" => h.data = Some(r.value()?),
+                    k if k == names.dtype => h.dtype = Field::read(r, Reader::plain_str)?,
+                    k if k == names.shape => {
+                        h.shape = Field::read(r, |r| r.plain_uint_array(MAX_DIMS))?
+                    }
+                    _ => drop(r.value()?),
+                }
+                Ok(())
+            })
+            .map_err(json)?;
+        reader.finish().map_err(json)?;
+        Ok(h)
+    }
+
+    /// A field that must be a string.
+    fn string(
+        &self,
+        field: Field<&'a str>,
+        name: &'static str,
+    ) -> Result<Cow<'a, str>, DecodeError> {
+        match field.required(self.part, name)? {
+            Present::Ready(s) => Ok(Cow::Borrowed(s)),
+            Present::Other(Value::String(s)) => Ok(Cow::Owned(s)),
+            Present::Other(other) => Err(wrong(name, "a string", &other)),
+        }
+    }
+
+    /// `terminate_flag`, which must be a boolean.
+    fn terminate_flag(&mut self) -> Result<bool, DecodeError> {
+        let field = std::mem::replace(&mut self.terminate_flag, Field::Absent);
+        match field.required(self.part, "terminate_flag")? {
+            Present::Ready(b) => Ok(b),
+            Present::Other(other) => Err(wrong("terminate_flag", "a boolean", &other)),
+        }
+    }
+
+    /// The compression/dtype/shape trio, made into a payload around `data`.
+    fn payload(self, data: Bytes) -> Result<Payload, DecodeError> {
+        let compression = match self.compression.required(self.part, "compression")? {
+            Present::Ready(false) => None,
+            Present::Ready(true) => {
+                return Err(wrong(
+                    "compression",
+                    "false or an object",
+                    &Value::Bool(true),
+                ))
+            }
+            Present::Other(value) => parse_compression(&value)?,
+        };
+        if let Some(compression) = compression {
+            return Ok(Payload::Jpeg { data, compression });
+        }
+        let names = self.names;
+        let dtype = match self.dtype.required(self.part, names.dtype)? {
+            Present::Ready(s) => parse_dtype(names.dtype, s)?,
+            Present::Other(Value::String(s)) => parse_dtype(names.dtype, &s)?,
+            Present::Other(other) => return Err(wrong(names.dtype, "a string", &other)),
+        };
+        let shape = match self.shape.required(self.part, names.shape)? {
+            Present::Ready(shape) => shape,
+            Present::Other(value) => parse_shape(names.shape, &value)?,
+        };
+        Ok(Payload::Raw(Frame::new(dtype, shape, data)?))
+    }
+}
+
+fn parse_dtype(field: &'static str, name: &str) -> Result<Dtype, DecodeError> {
+    name.parse::<Dtype>()
+        .map_err(|e| DecodeError::UnknownDtype { field, dtype: e.0 })
 }
 
 fn parse_compression(v: &Value) -> Result<Option<Compression>, DecodeError> {
@@ -197,29 +366,6 @@ fn parse_shape(field_name: &'static str, v: &Value) -> Result<Vec<usize>, Decode
         .collect()
 }
 
-/// Reads the compression/dtype/shape trio and builds the payload around `data`.
-fn parse_payload(
-    map: &Map,
-    part: &'static str,
-    names: (&'static str, &'static str),
-    data: Bytes,
-) -> Result<Payload, DecodeError> {
-    let compression = parse_compression(field(map, part, "compression")?)?;
-    if let Some(compression) = compression {
-        return Ok(Payload::Jpeg { data, compression });
-    }
-    let (dtype_name, shape_name) = names;
-    let dtype = match field(map, part, dtype_name)? {
-        Value::String(s) => s.parse::<Dtype>().map_err(|e| DecodeError::UnknownDtype {
-            field: dtype_name,
-            dtype: e.0,
-        })?,
-        other => return Err(wrong(dtype_name, "a string", other)),
-    };
-    let shape = parse_shape(shape_name, field(map, part, shape_name)?)?;
-    Ok(Payload::Raw(Frame::new(dtype, shape, data)?))
-}
-
 /// Decodes a message from server to client: a frame or a termination.
 ///
 /// ```
@@ -233,7 +379,6 @@ pub fn decode_server_message(
     limits: &Limits,
 ) -> Result<ServerMessage, DecodeError> {
     const KIND: &str = "a frame or termination message";
-    const PART: &str = "the header";
     if parts.is_empty() || parts.len() > 2 {
         return Err(DecodeError::PartCount {
             kind: KIND,
@@ -242,9 +387,9 @@ pub fn decode_server_message(
         });
     }
     check_size(parts, limits)?;
-    let map = parse_object(PART, &parts[0], limits)?;
-    let port = map.get("port").cloned();
-    if bool_field(&map, PART, "terminate_flag")? {
+    let mut header = Header::read("the header", FRAME_FIELDS, &parts[0], limits)?;
+    let port = header.port.take();
+    if header.terminate_flag()? {
         // A trailing part after a termination header is ignored.
         return Ok(ServerMessage::Terminate { port });
     }
@@ -255,12 +400,10 @@ pub fn decode_server_message(
             actual: parts.len(),
         });
     }
-    let message = map.get("message").cloned().unwrap_or(Value::Null);
-    let pattern = match field(&map, PART, "pattern")? {
-        Value::String(s) => s.clone(),
-        other => return Err(wrong("pattern", "a string", other)),
-    };
-    let payload = parse_payload(&map, PART, ("dtype", "shape"), parts[1].clone())?;
+    let message = header.message.take().unwrap_or(Value::Null);
+    let pattern_field = std::mem::replace(&mut header.pattern, Field::Absent);
+    let pattern = header.string(pattern_field, "pattern")?.into_owned();
+    let payload = header.payload(parts[1].clone())?;
     Ok(ServerMessage::Frame(FrameMessage {
         port,
         message,
@@ -324,16 +467,16 @@ fn decode_reply(parts: &[Bytes], limits: &Limits) -> Result<Reply, DecodeError> 
             actual: parts.len(),
         });
     }
-    let map = parse_object(PART, &parts[0], limits)?;
-    let port = map.get("port").cloned();
-    let return_type = match field(&map, PART, "return_type")? {
-        Value::String(s) => s.clone(),
-        other => return Err(wrong("return_type", "a string", other)),
-    };
-    let error = match map.get("error") {
+    let mut header = Header::read(PART, REPLY_FIELDS, &parts[0], limits)?;
+    let port = header.port.take();
+    let return_type_field = std::mem::replace(&mut header.return_type, Field::Absent);
+    let return_type = header
+        .string(return_type_field, "return_type")?
+        .into_owned();
+    let error = match header.error.take() {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(other) => return Err(wrong("error", "a string", other)),
+        Some(Value::String(s)) => Some(s),
+        Some(other) => return Err(wrong("error", "a string", &other)),
     };
     let data = if return_type == "ndarray" {
         if parts.len() != 2 {
@@ -343,12 +486,7 @@ fn decode_reply(parts: &[Bytes], limits: &Limits) -> Result<Reply, DecodeError> 
                 actual: parts.len(),
             });
         }
-        ReturnData::Frame(parse_payload(
-            &map,
-            PART,
-            ("array_dtype", "array_shape"),
-            parts[1].clone(),
-        )?)
+        ReturnData::Frame(header.payload(parts[1].clone())?)
     } else {
         if parts.len() != 1 {
             return Err(DecodeError::PartCount {
@@ -357,7 +495,10 @@ fn decode_reply(parts: &[Bytes], limits: &Limits) -> Result<Reply, DecodeError> 
                 actual: parts.len(),
             });
         }
-        ReturnData::Json(field(&map, PART, "data")?.clone())
+        ReturnData::Json(header.data.take().ok_or(DecodeError::MissingField {
+            part: PART,
+            field: "data",
+        })?)
     };
     Ok(Reply {
         port,

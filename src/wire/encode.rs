@@ -7,7 +7,7 @@ use super::message::{
     REJECTION_PREFIX, TERMINATE_ACK, TERMINATE_ACK_MULTISERVER,
 };
 use super::Compression;
-use crate::json::{write_python_json, Value};
+use crate::json::{write_python_json, write_string, Value};
 
 /// The parts of one multipart ZeroMQ message.
 pub type Parts = Vec<Bytes>;
@@ -22,27 +22,29 @@ fn key(out: &mut Vec<u8>, name: &str, first: bool) {
 }
 
 fn write_shape(out: &mut Vec<u8>, shape: &[usize]) {
+    let mut digits = itoa::Buffer::new();
     out.push(b'[');
     for (i, d) in shape.iter().enumerate() {
         if i > 0 {
             out.extend_from_slice(b", ");
         }
-        out.extend_from_slice(d.to_string().as_bytes());
+        out.extend_from_slice(digits.format(*d).as_bytes());
     }
     out.push(b']');
 }
 
+fn write_bool(out: &mut Vec<u8>, b: bool) {
+    out.extend_from_slice(if b { b"true" } else { b"false" });
+}
+
 fn write_compression(out: &mut Vec<u8>, c: &Compression) {
-    let b = |v: bool| if v { "true" } else { "false" };
-    out.extend_from_slice(
-        format!(
-            "{{\"dct\": {}, \"ups\": {}, \"colorspace\": \"{}\"}}",
-            b(c.fast_dct),
-            b(c.fast_upsample),
-            c.colorspace.name()
-        )
-        .as_bytes(),
-    );
+    out.extend_from_slice(b"{\"dct\": ");
+    write_bool(out, c.fast_dct);
+    out.extend_from_slice(b", \"ups\": ");
+    write_bool(out, c.fast_upsample);
+    out.extend_from_slice(b", \"colorspace\": \"");
+    out.extend_from_slice(c.colorspace.name().as_bytes());
+    out.extend_from_slice(b"\"}");
 }
 
 /// The `compression` field: `false` for raw frames, the JPEG parameters otherwise.
@@ -87,22 +89,33 @@ fn write_dtype_shape(out: &mut Vec<u8>, payload: &Payload, dtype_key: &str, shap
 /// );
 /// ```
 pub fn encode_frame_header(msg: &FrameMessage) -> Vec<u8> {
-    let mut out = Vec::with_capacity(128);
+    write_frame_header(msg.port.as_ref(), &msg.message, &msg.pattern, &msg.payload)
+}
+
+/// [`encode_frame_header`] from borrowed fields (the server machine sends
+/// its frames without first gathering them into a [`FrameMessage`]).
+pub(crate) fn write_frame_header(
+    port: Option<&Value>,
+    message: &Value,
+    pattern: &str,
+    payload: &Payload,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(160);
     out.push(b'{');
     let mut first = true;
-    if let Some(port) = &msg.port {
+    if let Some(port) = port {
         key(&mut out, "port", true);
         write_python_json(port, &mut out);
         first = false;
     }
     key(&mut out, "terminate_flag", first);
     out.extend_from_slice(b"false");
-    write_compression_field(&mut out, &msg.payload);
+    write_compression_field(&mut out, payload);
     key(&mut out, "message", false);
-    write_python_json(&msg.message, &mut out);
+    write_python_json(message, &mut out);
     key(&mut out, "pattern", false);
-    write_python_json(&Value::String(msg.pattern.clone()), &mut out);
-    write_dtype_shape(&mut out, &msg.payload, "dtype", "shape");
+    write_string(pattern, &mut out);
+    write_dtype_shape(&mut out, payload, "dtype", "shape");
     out.push(b'}');
     out
 }
@@ -157,7 +170,7 @@ pub fn encode_reply(reply: &Reply) -> Parts {
         first = false;
     }
     key(&mut out, "return_type", first);
-    write_python_json(&Value::String(reply.return_type.clone()), &mut out);
+    write_string(&reply.return_type, &mut out);
     let payload = match &reply.data {
         ReturnData::Json(value) => {
             key(&mut out, "data", false);
@@ -174,7 +187,7 @@ pub fn encode_reply(reply: &Reply) -> Parts {
     };
     if let Some(error) = &reply.error {
         key(&mut out, "error", false);
-        write_python_json(&Value::String(error.clone()), &mut out);
+        write_string(error, &mut out);
     }
     out.push(b'}');
     let mut parts = vec![Bytes::from(out)];

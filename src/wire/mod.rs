@@ -14,7 +14,7 @@
 mod compression;
 mod decode;
 mod dtype;
-mod encode;
+pub(crate) mod encode;
 mod error;
 mod frame;
 

@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use super::socket::{Role, Socket};
-use super::{endpoints, Error, Protocol};
+use super::{check_options, endpoints, Error, Protocol};
 #[cfg(feature = "jpeg")]
 use crate::jpeg::{self, JpegOptions};
 use crate::json::Value;
@@ -117,23 +117,13 @@ impl Client {
             #[cfg(feature = "jpeg")]
             decode_jpeg,
         } = options;
-        #[cfg(feature = "jpeg")]
-        if let Some(options) = &jpeg {
-            options
-                .validate()
-                .map_err(|e| Error::Options(e.to_string()))?;
-        }
-        if ports.is_empty() {
-            return Err(Error::Options("no port given".into()));
-        }
-        if ports.len() > 1 && !config.multiserver {
-            return Err(Error::Options(
-                "several ports need multi-server mode".into(),
-            ));
-        }
-        if config.multiclient && config.port.is_none() {
-            config.port = Some(Value::String(ports[0].clone()));
-        }
+        check_options(
+            Role::Client,
+            &ports,
+            &mut config,
+            #[cfg(feature = "jpeg")]
+            jpeg.as_ref(),
+        )?;
         let device_id = device_id.unwrap_or_else(random_device_id);
         let machine = session::Client::new(config, device_id, Instant::now())?;
         let socket = Socket::open(

@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use super::socket::{Role, Socket};
-use super::{endpoints, Error, Protocol};
+use super::{check_options, endpoints, Error, Protocol};
 #[cfg(feature = "jpeg")]
 use crate::jpeg::{self, JpegOptions};
 use crate::json::Value;
@@ -103,23 +103,13 @@ impl Server {
             #[cfg(feature = "jpeg")]
             decode_jpeg,
         } = options;
-        #[cfg(feature = "jpeg")]
-        if let Some(options) = &jpeg {
-            options
-                .validate()
-                .map_err(|e| Error::Options(e.to_string()))?;
-        }
-        if ports.is_empty() {
-            return Err(Error::Options("no port given".into()));
-        }
-        if ports.len() > 1 && !config.multiclient {
-            return Err(Error::Options(
-                "several ports need multi-client mode".into(),
-            ));
-        }
-        if config.multiserver && config.port.is_none() {
-            config.port = Some(Value::String(ports[0].clone()));
-        }
+        check_options(
+            Role::Server,
+            &ports,
+            &mut config,
+            #[cfg(feature = "jpeg")]
+            jpeg.as_ref(),
+        )?;
         let machine = session::Server::new(config)?;
         let socket = Socket::open(
             Role::Server,

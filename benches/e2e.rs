@@ -272,7 +272,7 @@ fn main() {
     let mut n = 0;
     let mut port = 20000 + (std::process::id() % 20000) as u16;
     for case in &cases {
-        for round in 0..10 * repeat {
+        for round in 0..RAW_ROUNDS * repeat {
             for pair in pairs_for(case, &settings) {
                 if round >= rounds(case, pair, repeat) {
                     continue;
@@ -343,6 +343,11 @@ fn main() {
     );
 }
 
+/// Runs per `--repeat` of bare and Rust→Rust in the raw cases, and of
+/// Rust→Rust in the JPEG cases (see [`rounds`]).
+const RAW_ROUNDS: usize = 10;
+const JPEG_ROUNDS: usize = 3;
+
 /// How many times a pair runs: `repeat` when Python starts (a second of
 /// start-up per run), else three times as often (a run costs little more
 /// than its window), ten times in the raw cases, where netgear is paired
@@ -352,9 +357,9 @@ fn rounds(case: &Case, pair: Pair, repeat: usize) -> usize {
     if pair.server == Side::Vidgear || pair.client == Side::Vidgear {
         repeat
     } else if case.jpeg {
-        3 * repeat
+        JPEG_ROUNDS * repeat
     } else {
-        10 * repeat
+        RAW_ROUNDS * repeat
     }
 }
 
@@ -694,8 +699,8 @@ fn report(
          Rust→Rust run against the bare run just before it.\n",
         s.repeat,
         s.secs,
-        10 * s.repeat,
-        3 * s.repeat,
+        RAW_ROUNDS * s.repeat,
+        JPEG_ROUNDS * s.repeat,
         results.len(),
         elapsed.as_secs_f64(),
         std::thread::available_parallelism().map_or(0, |n| n.get()),

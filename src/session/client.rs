@@ -273,7 +273,7 @@ impl Client {
                         .collect();
                     let parts = if self.config.replies_with_data() {
                         let mut reply = Reply::new(ReturnData::Json(Value::Null));
-                        reply.port = self.own_port();
+                        reply.port = own_port(&self.config);
                         reply.error = Some(reason);
                         encode_reply(&reply)
                     } else {
@@ -331,10 +331,6 @@ impl Client {
                 i += 1;
             }
         }
-    }
-
-    fn own_port(&self) -> Option<Value> {
-        own_port(&self.config)
     }
 
     fn finish(&mut self) {

@@ -40,11 +40,7 @@ impl Pattern {
 
     /// vidgear's number for the pattern as the text headers carry.
     pub(crate) fn digit(self) -> &'static str {
-        match self {
-            Pattern::Pair => "0",
-            Pattern::ReqRep => "1",
-            Pattern::PubSub => "2",
-        }
+        ["0", "1", "2"][usize::from(self.number())]
     }
 
     /// True for the lockstep patterns, where the client answers every frame.

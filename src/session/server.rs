@@ -13,11 +13,9 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use bytes::Bytes;
-
 use super::{Config, ConfigError, Pattern, Transmit};
 use crate::json::Value;
-use crate::wire::encode::write_frame_header;
+use crate::wire::encode::frame_message_parts;
 use crate::wire::{
     decode_client_message, encode_terminate, ClientMessage, DecodeError, Parts, Payload, ReplyKind,
     ReturnData,
@@ -233,8 +231,7 @@ impl Server {
             .port
             .as_ref()
             .filter(|_| self.config.multiserver);
-        let header = write_frame_header(port, &message, self.config.pattern.digit(), &payload);
-        let parts = vec![Bytes::from(header), payload.bytes().clone()];
+        let parts = frame_message_parts(port, &message, self.config.pattern.digit(), &payload);
         self.transmits.push_back(Transmit::Send(parts.clone()));
         if self.config.pattern.is_synchronous() {
             let deadline = now + self.config.request_timeout;

@@ -93,7 +93,9 @@ fn wrong(field: &'static str, expected: &'static str, found: &Value) -> DecodeEr
 /// A header field as read: absent, in the form the decoder wants (read the
 /// usual way, without allocating), or any other JSON value (to be checked,
 /// and named in an error).
+#[derive(Default)]
 enum Field<T> {
+    #[default]
     Absent,
     Ready(T),
     Other(Value),
@@ -117,6 +119,27 @@ impl<T> Field<T> {
             Field::Absent => Err(DecodeError::MissingField { part, field: name }),
             Field::Ready(v) => Ok(Present::Ready(v)),
             Field::Other(v) => Ok(Present::Other(v)),
+        }
+    }
+}
+
+impl<'a> Field<&'a str> {
+    /// The field, which must be a string.
+    fn string(self, part: &'static str, name: &'static str) -> Result<Cow<'a, str>, DecodeError> {
+        match self.required(part, name)? {
+            Present::Ready(s) => Ok(Cow::Borrowed(s)),
+            Present::Other(Value::String(s)) => Ok(Cow::Owned(s)),
+            Present::Other(other) => Err(wrong(name, "a string", &other)),
+        }
+    }
+}
+
+impl Field<bool> {
+    /// The field, which must be a boolean.
+    fn boolean(self, part: &'static str, name: &'static str) -> Result<bool, DecodeError> {
+        match self.required(part, name)? {
+            Present::Ready(b) => Ok(b),
+            Present::Other(other) => Err(wrong(name, "a boolean", &other)),
         }
     }
 }
@@ -217,28 +240,6 @@ impl<'a> Header<'a> {
             .map_err(json)?;
         reader.finish().map_err(json)?;
         Ok(h)
-    }
-
-    /// A field that must be a string.
-    fn string(
-        &self,
-        field: Field<&'a str>,
-        name: &'static str,
-    ) -> Result<Cow<'a, str>, DecodeError> {
-        match field.required(self.part, name)? {
-            Present::Ready(s) => Ok(Cow::Borrowed(s)),
-            Present::Other(Value::String(s)) => Ok(Cow::Owned(s)),
-            Present::Other(other) => Err(wrong(name, "a string", &other)),
-        }
-    }
-
-    /// `terminate_flag`, which must be a boolean.
-    fn terminate_flag(&mut self) -> Result<bool, DecodeError> {
-        let field = std::mem::replace(&mut self.terminate_flag, Field::Absent);
-        match field.required(self.part, "terminate_flag")? {
-            Present::Ready(b) => Ok(b),
-            Present::Other(other) => Err(wrong("terminate_flag", "a boolean", &other)),
-        }
     }
 
     /// The compression/dtype/shape trio, made into a payload around `data`.
@@ -389,7 +390,8 @@ pub fn decode_server_message(
     check_size(parts, limits)?;
     let mut header = Header::read("the header", FRAME_FIELDS, &parts[0], limits)?;
     let port = header.port.take();
-    if header.terminate_flag()? {
+    let terminate = std::mem::take(&mut header.terminate_flag);
+    if terminate.boolean(header.part, "terminate_flag")? {
         // A trailing part after a termination header is ignored.
         return Ok(ServerMessage::Terminate { port });
     }
@@ -401,8 +403,9 @@ pub fn decode_server_message(
         });
     }
     let message = header.message.take().unwrap_or(Value::Null);
-    let pattern_field = std::mem::replace(&mut header.pattern, Field::Absent);
-    let pattern = header.string(pattern_field, "pattern")?.into_owned();
+    let pattern = std::mem::take(&mut header.pattern)
+        .string(header.part, "pattern")?
+        .into_owned();
     let payload = header.payload(parts[1].clone())?;
     Ok(ServerMessage::Frame(FrameMessage {
         port,
@@ -469,9 +472,8 @@ fn decode_reply(parts: &[Bytes], limits: &Limits) -> Result<Reply, DecodeError> 
     }
     let mut header = Header::read(PART, REPLY_FIELDS, &parts[0], limits)?;
     let port = header.port.take();
-    let return_type_field = std::mem::replace(&mut header.return_type, Field::Absent);
-    let return_type = header
-        .string(return_type_field, "return_type")?
+    let return_type = std::mem::take(&mut header.return_type)
+        .string(PART, "return_type")?
         .into_owned();
     let error = match header.error.take() {
         None | Some(Value::Null) => None,

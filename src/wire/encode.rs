@@ -92,9 +92,8 @@ pub fn encode_frame_header(msg: &FrameMessage) -> Vec<u8> {
     write_frame_header(msg.port.as_ref(), &msg.message, &msg.pattern, &msg.payload)
 }
 
-/// [`encode_frame_header`] from borrowed fields (the server machine sends
-/// its frames without first gathering them into a [`FrameMessage`]).
-pub(crate) fn write_frame_header(
+/// [`encode_frame_header`] from borrowed fields.
+fn write_frame_header(
     port: Option<&Value>,
     message: &Value,
     pattern: &str,
@@ -122,9 +121,20 @@ pub(crate) fn write_frame_header(
 
 /// A frame message: header and payload (the payload is shared, not copied).
 pub fn encode_frame_message(msg: &FrameMessage) -> Parts {
+    frame_message_parts(msg.port.as_ref(), &msg.message, &msg.pattern, &msg.payload)
+}
+
+/// [`encode_frame_message`] from borrowed fields (the server machine sends
+/// its frames without first gathering them into a [`FrameMessage`]).
+pub(crate) fn frame_message_parts(
+    port: Option<&Value>,
+    message: &Value,
+    pattern: &str,
+    payload: &Payload,
+) -> Parts {
     vec![
-        Bytes::from(encode_frame_header(msg)),
-        msg.payload.bytes().clone(),
+        Bytes::from(write_frame_header(port, message, pattern, payload)),
+        payload.bytes().clone(),
     ]
 }
 

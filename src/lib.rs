@@ -14,8 +14,7 @@
 //!   They compress and decompress JPEG frames when asked (`jpeg`).
 //! * `jpeg` (feature `jpeg`, on by default) — vidgear's JPEG frame
 //!   compression, on libjpeg-turbo; `reducer` (feature `reducer`) — its
-//!   frame shrinking; [`source`] — video frames from ffmpeg; [`natural`] — a
-//!   natural-looking synthetic video.
+//!   frame shrinking; [`source`] — video frames from ffmpeg.
 //!
 //! ```
 //! use std::time::Instant;
@@ -45,7 +44,6 @@
 #[cfg(feature = "jpeg")]
 pub mod jpeg;
 pub mod json;
-pub mod natural;
 #[cfg(feature = "reducer")]
 pub mod reducer;
 pub mod session;

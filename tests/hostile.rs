@@ -6,12 +6,12 @@
 //! deliver the next good frame. Its peak memory (VmHWM) stays small although
 //! headers claim gigabytes.
 
-mod common;
-
 use std::process::Command;
 use std::time::Duration;
 
-use common::{free_port, wait_bound, Proc, NETGEAR};
+use netgear_testkit::{Ipc, Proc};
+
+const NETGEAR: &str = env!("CARGO_BIN_EXE_netgear");
 use netgear::json::{parse, Value};
 use sha2::{Digest, Sha256};
 
@@ -132,13 +132,13 @@ struct Peer {
 }
 
 impl Peer {
-    fn connect(kind: zmq::SocketType, port: u16) -> Peer {
+    fn connect(kind: zmq::SocketType, endpoint: &str) -> Peer {
         let context = zmq::Context::new();
         let socket = context.socket(kind).unwrap();
         socket.set_linger(0).unwrap();
         socket.set_rcvtimeo(10_000).unwrap();
         socket.set_sndtimeo(10_000).unwrap();
-        socket.connect(&format!("tcp://127.0.0.1:{port}")).unwrap();
+        socket.connect(endpoint).unwrap();
         Peer {
             socket,
             _context: context,
@@ -206,12 +206,10 @@ fn check_good_answer(answer: &[Vec<u8>], bidirectional: bool) {
 }
 
 fn hostile(pattern: u8, bidirectional: bool) {
-    let port = free_port();
+    let ipc = Ipc::new();
     let mut cmd = Command::new(NETGEAR);
+    cmd.arg("receive").args(ipc.cli_args(5555));
     cmd.args([
-        "receive",
-        "--port",
-        &port.to_string(),
         "--pattern",
         &pattern.to_string(),
         "--json",
@@ -224,10 +222,10 @@ fn hostile(pattern: u8, bidirectional: bool) {
         cmd.arg("--bidirectional");
     }
     let mut rx = Proc::start(cmd);
-    wait_bound(port);
+    rx.wait_bound_ipc(&ipc, 5555);
     let pid = rx.child.id();
     let kind = if pattern == 0 { zmq::PAIR } else { zmq::REQ };
-    let peer = Peer::connect(kind, port);
+    let peer = Peer::connect(kind, &ipc.endpoint(5555));
 
     let mut frames = 0u8;
     let good = |peer: &Peer, rx: &mut Proc, frames: &mut u8, after: &str| {
@@ -367,7 +365,8 @@ fn size_limits(pattern: u8) {
     use std::sync::mpsc::channel;
 
     const LIMIT: usize = 1 << 20;
-    let port = free_port();
+    let ipc = Ipc::new();
+    let address = ipc.address();
     let (tx, events) = channel();
     let receiver = std::thread::spawn(move || {
         let config = Config {
@@ -380,8 +379,8 @@ fn size_limits(pattern: u8) {
             ..Config::default()
         };
         let mut client = Client::new(ClientOptions {
-            address: "127.0.0.1".into(),
-            ports: vec![port.to_string()],
+            address,
+            protocol: netgear::transport::zmq::Protocol::Ipc,
             config,
             ..ClientOptions::default()
         })
@@ -396,9 +395,9 @@ fn size_limits(pattern: u8) {
             tx.send(event).unwrap();
         }
     });
-    wait_bound(port);
+    ipc.wait_bound(5555);
     let kind = if pattern == 0 { zmq::PAIR } else { zmq::REQ };
-    let mut peer = Peer::connect(kind, port);
+    let mut peer = Peer::connect(kind, &ipc.endpoint(5555));
     let next = || {
         events
             .recv_timeout(Duration::from_secs(10))
@@ -437,7 +436,7 @@ fn size_limits(pattern: u8) {
         "nothing reported for a message never received"
     );
     if pattern == 1 {
-        peer = Peer::connect(zmq::REQ, port);
+        peer = Peer::connect(zmq::REQ, &ipc.endpoint(5555));
     }
     peer.socket.set_rcvtimeo(10_000).unwrap();
     let frame = good_frame(3);

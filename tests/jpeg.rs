@@ -1,32 +1,26 @@
-//! JPEG frame compression (spec/03 §3.3), the reducer, video sources and
-//! the JPEG cells of the conformance matrix.
-//!
-//! The comparisons with vidgear's simplejpeg and reducer run the venv's
-//! Python (provisioned on first use; without Python these tests fail and
-//! say how to provide it).
+//! JPEG frame compression (spec/03 §3.3) and the reducer, in the library
+//! and through the command. The comparisons with vidgear's own simplejpeg
+//! and reducer are in conformance/tests/jpeg_vidgear.rs; video files
+//! through ffmpeg in system-tests/tests/video_source.rs.
 
 #![cfg(all(feature = "cli", feature = "jpeg", feature = "reducer"))]
 
-mod common;
-
-use std::path::Path;
 use std::process::Command;
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{free_port, python, repo, wait_bound, Proc, NETGEAR};
-use netgear::jpeg::{decode, decode_jpeg, encode, psnr, JpegError, JpegOptions};
+use netgear::jpeg::{decode, decode_jpeg, encode, JpegError, JpegOptions};
 use netgear::json::Value;
-use netgear::natural::natural_frame;
-use netgear::reducer::{reduced_size, reducer, ReduceError};
+use netgear::reducer::{reducer, ReduceError};
 use netgear::session::{Config, Pattern};
-use netgear::source::{SourceError, SourceOptions, VideoSource};
-use netgear::transport::zmq::{Client, ClientOptions, Error, Server, ServerOptions};
+use netgear::transport::zmq::{Client, ClientOptions, Error, Protocol, Server, ServerOptions};
 use netgear::wire::{Colorspace, Compression};
 use netgear::{Dtype, Frame, Payload, ReturnData};
+use netgear_testkit::{natural_frame, psnr, Ipc, Proc};
 
+const NETGEAR: &str = env!("CARGO_BIN_EXE_netgear");
 const H: usize = 480;
 const W: usize = 640;
 
@@ -327,12 +321,13 @@ fn pair_config(pattern: Pattern, bidirectional: bool) -> Config {
 
 #[test]
 fn adapters_compress_frames_and_report_bad_jpegs_without_dropping_the_link() {
-    let port = free_port();
+    let ipc = Ipc::new();
+    let address = ipc.address();
     let (tx, rx) = mpsc::channel();
     let client = thread::spawn(move || {
         let mut client = Client::new(ClientOptions {
-            address: "127.0.0.1".into(),
-            ports: vec![port.to_string()],
+            address,
+            protocol: Protocol::Ipc,
             config: pair_config(Pattern::ReqRep, false),
             ..ClientOptions::default()
         })
@@ -354,8 +349,8 @@ fn adapters_compress_frames_and_report_bad_jpegs_without_dropping_the_link() {
     rx.recv().unwrap();
     let options = JpegOptions::with_colorspace(Colorspace::Rgb);
     let mut server = Server::new(ServerOptions {
-        address: "127.0.0.1".into(),
-        ports: vec![port.to_string()],
+        address: ipc.address(),
+        protocol: Protocol::Ipc,
         config: pair_config(Pattern::ReqRep, false),
         jpeg: Some(options),
         ..ServerOptions::default()
@@ -411,14 +406,15 @@ fn adapters_compress_frames_and_report_bad_jpegs_without_dropping_the_link() {
 
 #[test]
 fn returned_frames_are_compressed_by_the_client_and_decoded_by_the_server() {
-    let port = free_port();
+    let ipc = Ipc::new();
+    let address = ipc.address();
     let (tx, rx) = mpsc::channel();
     let natural_return = natural_frame(&[H, W], 0);
     let expected = natural_return.clone();
     let client = thread::spawn(move || {
         let mut client = Client::new(ClientOptions {
-            address: "127.0.0.1".into(),
-            ports: vec![port.to_string()],
+            address,
+            protocol: Protocol::Ipc,
             config: pair_config(Pattern::Pair, true),
             jpeg: Some(JpegOptions::with_colorspace(Colorspace::Gray)),
             ..ClientOptions::default()
@@ -451,8 +447,8 @@ fn returned_frames_are_compressed_by_the_client_and_decoded_by_the_server() {
     });
     rx.recv().unwrap();
     let mut server = Server::new(ServerOptions {
-        address: "127.0.0.1".into(),
-        ports: vec![port.to_string()],
+        address: ipc.address(),
+        protocol: Protocol::Ipc,
         config: pair_config(Pattern::Pair, true),
         ..ServerOptions::default()
     })
@@ -487,243 +483,6 @@ fn returned_frames_are_compressed_by_the_client_and_decoded_by_the_server() {
     );
     server.close().unwrap();
     assert_eq!(client.join().unwrap(), 3);
-}
-
-// ---------------------------------------------------------------------------
-// Against vidgear's own libraries (the venv).
-
-fn run_python(script: &str, args: &[&Path]) -> String {
-    let out = Command::new(python())
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .output()
-        .expect("run the venv's python");
-    assert!(
-        out.status.success(),
-        "python failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-const SIMPLEJPEG_CHECK: &str = r#"
-import sys, os, json, numpy as np, simplejpeg
-d = sys.argv[1]
-cases = json.load(open(os.path.join(d, "cases.json")))
-report = []
-for c in cases:
-    shape = tuple(c["shape"])
-    ours = open(os.path.join(d, c["name"] + ".rust.jpg"), "rb").read()
-    theirs_decode = simplejpeg.decode_jpeg(ours, colorspace=c["cs"], fastdct=c["dct"], fastupsample=c["ups"])
-    if c["cs"] == "GRAY" and theirs_decode.ndim == 3:
-        theirs_decode = np.squeeze(theirs_decode, axis=2)
-    rust_decode = np.fromfile(os.path.join(d, c["name"] + ".rust.raw"), dtype=np.uint8).reshape(theirs_decode.shape)
-    original = np.fromfile(os.path.join(d, c["name"] + ".orig.raw"), dtype=np.uint8).reshape(shape)
-    src = original[:, :, np.newaxis] if original.ndim == 2 else original
-    kw = {} if c["cs"] == "GRAY" else {"colorsubsampling": "422"}
-    theirs = simplejpeg.encode_jpeg(src, quality=c["q"], colorspace=c["cs"], fastdct=c["dct"], **kw)
-    open(os.path.join(d, c["name"] + ".sj.jpg"), "wb").write(theirs)
-    own = simplejpeg.decode_jpeg(theirs, colorspace=c["cs"], fastdct=c["dct"], fastupsample=c["ups"])
-    if c["cs"] == "GRAY" and own.ndim == 3:
-        own = np.squeeze(own, axis=2)
-    own.tofile(os.path.join(d, c["name"] + ".sj.raw"))
-    theirs_decode.tofile(os.path.join(d, c["name"] + ".sjdec.raw"))
-    d1 = int(np.abs(theirs_decode.astype(int) - rust_decode.astype(int)).max())
-    report.append({"name": c["name"], "decode_diff": d1, "same_bytes": theirs == ours})
-print(json.dumps(report))
-"#;
-
-/// How far a decode here may be from simplejpeg's decode of the same JPEG
-/// bytes with these flags: at most this much per sample, and at least this
-/// PSNR (dB) between the two decodes.
-///
-/// libjpeg-turbo (`jpeg-turbo`) is simplejpeg's own library: ±1 at most
-/// (in practice identical).
-#[cfg(feature = "jpeg-turbo")]
-fn decode_bound(_fast_dct: bool, _fast_upsample: bool) -> (u8, f64) {
-    (1, 48.0)
-}
-
-/// The pure-Rust backend (`jpeg-rust`, see the README) decodes with
-/// zune-jpeg's accurate IDCT and interpolating ("fancy") chroma upsampling
-/// whatever the flags say; simplejpeg honours them. Measured on these
-/// natural frames: accurate DCT ≤ 4 per sample (PSNR ≥ 64 dB); fast DCT ≤ 6
-/// (≥ 45 dB), vidgear's default; fast upsampling, which replicates chroma
-/// where zune-jpeg interpolates it, ≤ 80 at sharp colour edges (≥ 43.5 dB).
-#[cfg(not(feature = "jpeg-turbo"))]
-fn decode_bound(fast_dct: bool, fast_upsample: bool) -> (u8, f64) {
-    match (fast_dct, fast_upsample) {
-        (_, true) => (96, 40.0),
-        (true, false) => (8, 42.0),
-        (false, false) => (5, 60.0),
-    }
-}
-
-#[test]
-fn rust_and_simplejpeg_decodes_agree_both_ways() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut cases = Vec::new();
-    let mut rust_decodes = Vec::new();
-    for cs in [
-        Colorspace::Bgr,
-        Colorspace::Rgb,
-        Colorspace::Gray,
-        Colorspace::Bgra,
-        Colorspace::Xrgb,
-        Colorspace::Cmyk,
-    ] {
-        for (dct, ups, q) in [
-            (true, false, 90),
-            (false, false, 90),
-            (true, true, 75),
-            (false, true, 100),
-        ] {
-            let name = format!("{cs}-{dct}-{ups}-{q}");
-            let frame = natural(cs, q as u64);
-            let options = JpegOptions {
-                colorspace: cs,
-                quality: q,
-                fast_dct: dct,
-                fast_upsample: ups,
-            };
-            let payload = encode(&frame, &options).unwrap();
-            let decoded = decode(&payload, &options).unwrap();
-            std::fs::write(
-                dir.path().join(format!("{name}.rust.jpg")),
-                jpeg_bytes(&payload),
-            )
-            .unwrap();
-            std::fs::write(dir.path().join(format!("{name}.rust.raw")), decoded.data()).unwrap();
-            std::fs::write(dir.path().join(format!("{name}.orig.raw")), frame.data()).unwrap();
-            cases.push(format!(
-                r#"{{"name": "{name}", "cs": "{cs}", "dct": {dct}, "ups": {}, "q": {q}, "shape": {:?}}}"#,
-                if ups { "true" } else { "false" },
-                frame.shape()
-            ));
-            rust_decodes.push((name, options, decoded));
-        }
-    }
-    std::fs::write(
-        dir.path().join("cases.json"),
-        format!("[{}]", cases.join(", ")),
-    )
-    .unwrap();
-    let report = run_python(SIMPLEJPEG_CHECK, &[dir.path()]);
-    let report = netgear::json::parse(report.trim().as_bytes()).unwrap();
-    let Value::Array(rows) = report else {
-        panic!("{report:?}")
-    };
-    assert_eq!(rows.len(), rust_decodes.len());
-    let mut identical = 0;
-    for (row, (name, options, rust_decode)) in rows.iter().zip(&rust_decodes) {
-        let (max_diff, min_psnr) = decode_bound(options.fast_dct, options.fast_upsample);
-        // simplejpeg decodes our bytes as we do.
-        let diff = row.get("decode_diff").and_then(Value::as_i64).unwrap();
-        let their_decode_of_ours =
-            std::fs::read(dir.path().join(format!("{name}.sjdec.raw"))).unwrap();
-        let db = psnr(rust_decode.data(), &their_decode_of_ours);
-        assert!(
-            diff <= i64::from(max_diff) && db >= min_psnr,
-            "{name}: simplejpeg's decode of our JPEG differs by {diff} ({db:.2} dB)"
-        );
-        // We decode simplejpeg's bytes as simplejpeg does.
-        let theirs = std::fs::read(dir.path().join(format!("{name}.sj.jpg"))).unwrap();
-        let their_decode = std::fs::read(dir.path().join(format!("{name}.sj.raw"))).unwrap();
-        let ours_of_theirs =
-            decode_jpeg(&theirs, &options.compression(), options, 1 << 30).unwrap();
-        assert_eq!(ours_of_theirs.data().len(), their_decode.len());
-        let max = ours_of_theirs
-            .data()
-            .iter()
-            .zip(&their_decode)
-            .map(|(a, b)| a.abs_diff(*b))
-            .max()
-            .unwrap();
-        let db = psnr(ours_of_theirs.data(), &their_decode);
-        assert!(
-            max <= max_diff && db >= min_psnr,
-            "{name}: our decode of simplejpeg's JPEG differs by {max} ({db:.2} dB)"
-        );
-        assert!(
-            psnr(rust_decode.data(), &their_decode) >= 35.0,
-            "{name}: the two encoders' results are far apart"
-        );
-        if row.get("same_bytes") == Some(&Value::Bool(true)) {
-            identical += 1;
-        }
-    }
-    // Same library, same settings: with the fast DCT the bitstreams are
-    // normally byte-identical. (simplejpeg 1.9.0 ignores fastdct=False when
-    // encoding and always uses the fast DCT; netgear honours the flag.) The
-    // pure-Rust encoder writes its own (equally valid) bitstreams.
-    eprintln!(
-        "{identical} of {} JPEGs byte-identical to simplejpeg's",
-        rows.len()
-    );
-}
-
-const REDUCER_CHECK: &str = r#"
-import sys, json, numpy as np
-from vidgear.gears.helper import reducer
-d = sys.argv[1]
-out = []
-for h, w, p in json.load(open(d + "/sizes.json")):
-    frame = np.zeros((h, w, 3), dtype=np.uint8)
-    r = reducer(frame, percentage=p)
-    out.append([r.shape[0], r.shape[1]])
-nat = np.fromfile(d + "/natural.raw", dtype=np.uint8).reshape(480, 640, 3)
-np.save(d + "/vidgear_reduced.npy", reducer(nat, percentage=40))
-print(json.dumps(out))
-"#;
-
-#[test]
-fn reducer_sizes_and_pixels_follow_vidgear() {
-    let sizes: Vec<(usize, usize, f64)> = vec![
-        (480, 640, 50.0),
-        (1080, 1920, 25.0),
-        (1080, 1920, 33.3),
-        (720, 1280, 12.5),
-        (479, 641, 10.0),
-        (17, 31, 60.0),
-        (1000, 3, 33.0),
-        (480, 640, 89.9),
-        (480, 640, 0.5),
-        (333, 777, 71.0),
-    ];
-    let dir = tempfile::tempdir().unwrap();
-    let json_sizes: Vec<String> = sizes
-        .iter()
-        .map(|(h, w, p)| format!("[{h}, {w}, {p:?}]"))
-        .collect();
-    std::fs::write(
-        dir.path().join("sizes.json"),
-        format!("[{}]", json_sizes.join(", ")),
-    )
-    .unwrap();
-    let original = natural_frame(&[480, 640, 3], 2);
-    std::fs::write(dir.path().join("natural.raw"), original.data()).unwrap();
-    let report = run_python(REDUCER_CHECK, &[dir.path()]);
-    let report = netgear::json::parse(report.trim().as_bytes()).unwrap();
-    let Value::Array(rows) = report else { panic!() };
-    for ((h, w, p), row) in sizes.iter().zip(rows) {
-        let Value::Array(pair) = row else {
-            panic!("{row:?}")
-        };
-        let want = (
-            pair[0].as_i64().unwrap() as usize,
-            pair[1].as_i64().unwrap() as usize,
-        );
-        assert_eq!(reduced_size(*h, *w, *p).unwrap(), want, "{h}x{w} by {p}%");
-    }
-    // Pixels: close to OpenCV's Lanczos on natural content.
-    let ours = reducer(&original, 40.0).unwrap();
-    assert_eq!(ours.shape(), [288, 384, 3]);
-    let npy = std::fs::read(dir.path().join("vidgear_reduced.npy")).unwrap();
-    let theirs = &npy[npy.len() - 288 * 384 * 3..];
-    let db = psnr(ours.data(), theirs);
-    assert!(db >= 30.0, "reducer vs vidgear's: {db:.2} dB");
 }
 
 #[test]
@@ -769,143 +528,21 @@ fn reducer_keeps_dtype_and_axes_and_refuses_bad_input() {
     ));
 }
 
-const NATURAL_CHECK: &str = r#"
-import sys, hashlib, importlib.util
-sys.dont_write_bytecode = True
-spec = importlib.util.spec_from_file_location("peer", sys.argv[1])
-peer = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(peer)
-for shape, k in [((480, 640, 3), 0), ((480, 640, 3), 7), ((37, 53), 300), ((20, 30, 4), 1234567), ((1080, 1920, 1), 99)]:
-    print(hashlib.sha256(peer.natural_frame(shape, k).tobytes()).hexdigest())
-"#;
-
-#[test]
-fn the_natural_pattern_is_the_same_in_peer_py() {
-    let out = run_python(NATURAL_CHECK, &[&repo().join("conformance/python/peer.py")]);
-    let ours: Vec<String> = [
-        (vec![480, 640, 3], 0),
-        (vec![480, 640, 3], 7),
-        (vec![37, 53], 300),
-        (vec![20, 30, 4], 1234567),
-        (vec![1080, 1920, 1], 99),
-    ]
-    .iter()
-    .map(|(shape, k)| {
-        use sha2::Digest;
-        hex::encode(sha2::Sha256::digest(natural_frame(shape, *k).data()))
-    })
-    .collect();
-    assert_eq!(out.lines().collect::<Vec<_>>(), ours);
-}
-
-// ---------------------------------------------------------------------------
-// Video in.
-
-/// A short test video made by ffmpeg (which .ci/run installs).
-fn make_clip(dir: &Path, frames: u32, size: &str) -> std::path::PathBuf {
-    let path = dir.join("clip.mp4");
-    let status = Command::new("ffmpeg")
-        .args(["-loglevel", "error", "-y", "-f", "lavfi", "-i"])
-        .arg(format!("testsrc2=s={size}:r=25"))
-        .args(["-frames:v", &frames.to_string(), "-pix_fmt", "yuv420p"])
-        .arg(&path)
-        .status()
-        .unwrap_or_else(|e| panic!("ffmpeg is needed for this test (apt-get install ffmpeg): {e}"));
-    assert!(status.success());
-    path
-}
-
-#[test]
-fn video_sources_yield_bgr_frames_and_fail_clearly() {
-    let dir = tempfile::tempdir().unwrap();
-    let clip = make_clip(dir.path(), 10, "160x120");
-    let video = VideoSource::open(&clip, &SourceOptions::default()).unwrap();
-    assert_eq!((video.width(), video.height()), (160, 120));
-    assert_eq!(video.frame_rate(), Some(25.0));
-    let frames: Vec<Frame> = video.map(Result::unwrap).collect();
-    assert_eq!(frames.len(), 10);
-    assert!(frames.iter().all(|f| f.shape() == [120, 160, 3]));
-    assert_ne!(frames[0], frames[9], "testsrc2 moves");
-    // Looping goes on past the end.
-    let looping = SourceOptions {
-        looping: true,
-        ..SourceOptions::default()
-    };
-    assert_eq!(
-        VideoSource::open(&clip, &looping).unwrap().take(25).count(),
-        25
-    );
-
-    let missing = dir.path().join("missing.mp4");
-    let err = VideoSource::open(&missing, &SourceOptions::default())
-        .err()
-        .unwrap();
-    assert!(
-        matches!(err, SourceError::NotFound { .. }) && err.is_bad_input(),
-        "{err}"
-    );
-    let not_video = dir.path().join("notes.txt");
-    std::fs::write(&not_video, "hello").unwrap();
-    let err = VideoSource::open(&not_video, &SourceOptions::default())
-        .err()
-        .unwrap();
-    assert!(matches!(err, SourceError::Unreadable { .. }), "{err}");
-    let no_tools = SourceOptions {
-        ffprobe: dir.path().join("no-ffprobe"),
-        ..SourceOptions::default()
-    };
-    let err = VideoSource::open(&clip, &no_tools).err().unwrap();
-    assert!(matches!(err, SourceError::ToolMissing { .. }) && !err.is_bad_input());
-    assert!(err.to_string().contains("apt-get install ffmpeg"), "{err}");
-}
-
-#[test]
-fn send_source_reports_missing_files_and_missing_ffmpeg() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(NETGEAR)
-        .args(["send", "--port", "1", "--frames", "1", "--source"])
-        .arg(dir.path().join("nope.mp4"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no such file"));
-    let clip = make_clip(dir.path(), 2, "64x48");
-    let empty_path = dir.path().join("bin");
-    std::fs::create_dir(&empty_path).unwrap();
-    let out = Command::new(NETGEAR)
-        .env("PATH", &empty_path)
-        .args(["send", "--port", "1", "--frames", "1", "--source"])
-        .arg(&clip)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("ffprobe") && err.contains("install FFmpeg"),
-        "{err}"
-    );
-}
-
 // ---------------------------------------------------------------------------
 // The command line.
 
 fn cli_pair(send: &[&str], receive: &[&str], frames: usize) -> (Vec<Value>, Vec<Value>, String) {
-    let port = free_port().to_string();
+    let ipc = Ipc::new();
     let mut rx = Command::new(NETGEAR);
-    rx.args(["receive", "--json", "--port", &port])
+    rx.args(["receive", "--json"])
+        .args(ipc.cli_args(5555))
         .args(receive);
-    let rx = Proc::start(rx);
-    wait_bound(port.parse().unwrap());
+    let mut rx = Proc::start(rx);
+    rx.wait_bound_ipc(&ipc, 5555);
     let mut tx = Command::new(NETGEAR);
-    tx.args([
-        "send",
-        "--json",
-        "--port",
-        &port,
-        "--frames",
-        &frames.to_string(),
-    ])
-    .args(send);
+    tx.args(["send", "--json", "--frames", &frames.to_string()])
+        .args(ipc.cli_args(5555))
+        .args(send);
     let (tx_status, tx_lines, tx_err) = Proc::start(tx).finish(Duration::from_secs(60));
     assert!(tx_status.success(), "send failed: {tx_err}");
     let (rx_status, rx_lines, rx_err) = rx.finish(Duration::from_secs(30));
@@ -994,22 +631,16 @@ fn cli_refuses_jpeg_settings_that_cannot_work() {
 
 #[test]
 fn cli_receiver_reports_a_corrupt_jpeg_and_goes_on() {
-    let port = free_port();
+    let ipc = Ipc::new();
     let mut rx = Command::new(NETGEAR);
-    rx.args([
-        "receive",
-        "--json",
-        "--pattern",
-        "1",
-        "--port",
-        &port.to_string(),
-    ]);
-    let rx = Proc::start(rx);
-    wait_bound(port);
+    rx.args(["receive", "--json", "--pattern", "1"])
+        .args(ipc.cli_args(5555));
+    let mut rx = Proc::start(rx);
+    rx.wait_bound_ipc(&ipc, 5555);
     let options = JpegOptions::default();
     let mut server = Server::new(ServerOptions {
-        address: "127.0.0.1".into(),
-        ports: vec![port.to_string()],
+        address: ipc.address(),
+        protocol: Protocol::Ipc,
         config: pair_config(Pattern::ReqRep, false),
         jpeg: Some(options),
         ..ServerOptions::default()
@@ -1042,38 +673,4 @@ fn cli_receiver_reports_a_corrupt_jpeg_and_goes_on() {
         Some(&Value::from(vec![48usize, 64, 3]))
     );
     assert!(err.contains("1 error(s)"), "{err}");
-}
-
-// ---------------------------------------------------------------------------
-// The JPEG cells of the conformance matrix, one test per implementation pair.
-
-/// The JPEG cells of one implementation pair: 12 cells, 6 frames each.
-fn conform_jpeg(group: &str, filter: &str) {
-    common::conform(group, filter, 6, 12);
-}
-
-#[test]
-fn jpeg_cells_rust_to_rust() {
-    conform_jpeg("jpeg-rust-rust", "jpeg/p0/rust-rust/,jpeg/p1/rust-rust/");
-}
-#[test]
-fn jpeg_cells_rust_to_vidgear() {
-    conform_jpeg(
-        "jpeg-rust-python",
-        "jpeg/p0/rust-python/,jpeg/p1/rust-python/",
-    );
-}
-#[test]
-fn jpeg_cells_vidgear_to_rust() {
-    conform_jpeg(
-        "jpeg-python-rust",
-        "jpeg/p0/python-rust/,jpeg/p1/python-rust/",
-    );
-}
-#[test]
-fn jpeg_cells_vidgear_to_vidgear_control() {
-    conform_jpeg(
-        "jpeg-python-python",
-        "jpeg/p0/python-python/,jpeg/p1/python-python/",
-    );
 }

@@ -270,23 +270,3 @@ fn output_size(
             limit: max_bytes,
         })
 }
-
-/// Peak signal-to-noise ratio in dB between two `uint8` buffers of the same
-/// length (infinite when equal): the quality measure of the tests and the
-/// conformance matrix.
-pub fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    assert_eq!(a.len(), b.len(), "PSNR of buffers of different sizes");
-    let se: u64 = a
-        .iter()
-        .zip(b)
-        .map(|(&p, &q)| {
-            let d = u64::from(p.abs_diff(q));
-            d * d
-        })
-        .sum();
-    if se == 0 {
-        return f64::INFINITY;
-    }
-    let mse = se as f64 / a.len() as f64;
-    10.0 * (255.0 * 255.0 / mse).log10()
-}

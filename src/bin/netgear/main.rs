@@ -5,8 +5,7 @@
 //! 1 on a runtime failure (the peer gone after the retries, a socket error).
 
 mod args;
-mod bench_peer;
-mod conform;
+mod natural;
 mod npy;
 mod output;
 mod preview;
@@ -56,15 +55,10 @@ enum Command {
     Send(send::SendArgs),
     /// Bind and receive frames (vidgear's NetGear in receive mode)
     Receive(receive::ReceiveArgs),
-    /// Run the interoperability matrix against Python vidgear
-    Conform(conform::ConformArgs),
     /// Relay between a server and a client, recording every message to a session file
     Record(record::RecordArgs),
     /// Replay recorded sessions against netgear's state machines (exit 1 on a mismatch)
     Replay(replay::ReplayArgs),
-    /// Bare libzmq carrying NetGear's bytes: the bound of `cargo bench --bench e2e`
-    #[command(hide = true)]
-    BenchPeer(bench_peer::BenchPeerArgs),
 }
 
 /// Why a command failed, and so its exit status.
@@ -162,12 +156,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
     let result = match cli.command {
-        Command::Conform(args) => return conform::run(args),
         Command::Send(args) => send::run(args, cli.quiet, install_ctrlc()),
         Command::Receive(args) => receive::run(args, cli.quiet, install_ctrlc()),
         Command::Record(args) => record::run(args, cli.quiet, install_ctrlc()),
         Command::Replay(args) => replay::run(args),
-        Command::BenchPeer(args) => bench_peer::run(args, cli.quiet),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,10 +4,10 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+use crate::natural::natural_frame;
 use clap::Args;
 use netgear::jpeg;
 use netgear::json::{Map, Value};
-use netgear::natural::natural_frame;
 use netgear::reducer::reducer;
 use netgear::transport::zmq::{Client, ClientOptions, Error};
 use netgear::{Dtype, Payload, ReturnData};

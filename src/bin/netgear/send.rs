@@ -6,10 +6,10 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::natural::natural_frame;
 use clap::Args;
 use netgear::jpeg::{self, JpegOptions};
 use netgear::json::{Map, Value};
-use netgear::natural::natural_frame;
 use netgear::reducer::reducer;
 use netgear::source::{SourceOptions, VideoSource};
 use netgear::transport::zmq::{Error, Server, ServerOptions};

@@ -10,9 +10,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use netgear::jpeg::psnr;
 use netgear::json::Value;
-use netgear::natural::natural_frame;
+use netgear_testkit::{natural_frame, psnr};
 
 use super::cases::Impl;
 use super::runner::{

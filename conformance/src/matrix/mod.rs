@@ -1,4 +1,4 @@
-//! `netgear conform`: the live interop matrix against real vidgear 0.3.6.
+//! The live interop matrix against real vidgear 0.3.6 (`cargo conform`).
 //!
 //! Every cell starts a receiver and a sender as separate processes — this
 //! binary or `conformance/python/peer.py` driving vidgear — with the same
@@ -10,13 +10,12 @@ mod check;
 mod jpeg;
 mod multi;
 mod report;
-mod runner;
-mod venv;
+pub(crate) mod runner;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Arguments of `netgear conform`.
+/// Arguments of `cargo conform` (the `netgear-conform` binary).
 #[derive(clap::Args, Debug)]
 pub struct ConformArgs {
     /// Run only the cells whose id contains one of these strings, or starts
@@ -38,21 +37,41 @@ pub struct ConformArgs {
     /// The Python used to create the venv (default: $NETGEAR_PYTHON or python3).
     #[arg(long)]
     pub python: Option<PathBuf>,
-    /// Where reports, logs and the venv go.
-    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/target/conformance"))]
+    /// Where reports, logs and the venv go (default: the workspace's
+    /// target/conformance).
+    #[arg(long, default_value_os_t = default_out())]
     pub out: PathBuf,
     /// The Python virtual environment (default: OUT/venv).
     #[arg(long)]
     pub venv: Option<PathBuf>,
-    /// The repository root (for conformance/python).
-    #[arg(long, default_value = env!("CARGO_MANIFEST_DIR"))]
+    /// The workspace root (for conformance/python).
+    #[arg(long, default_value_os_t = netgear_testkit::repo().to_path_buf())]
     pub repo: PathBuf,
+    /// The `netgear` command the Rust peers run (default: $NETGEAR_BIN, or
+    /// the one cargo builds from this workspace).
+    #[arg(long)]
+    pub netgear: Option<PathBuf>,
+}
+
+impl ConformArgs {
+    /// The venv these arguments name.
+    fn venv(&self) -> crate::venv::Venv {
+        crate::venv::Venv {
+            dir: self.venv.clone().unwrap_or_else(|| self.out.join("venv")),
+            base_python: self.python.clone(),
+            repo: self.repo.clone(),
+        }
+    }
+}
+
+fn default_out() -> PathBuf {
+    netgear_testkit::repo().join("target/conformance")
 }
 
 /// Runs the matrix; exit status 0 when every selected cell passed.
 pub fn run(args: ConformArgs) -> ExitCode {
     if args.provision {
-        return match venv::provision(&args) {
+        return match args.venv().provision() {
             Ok(python) => {
                 println!("{}", python.display());
                 ExitCode::SUCCESS
@@ -60,7 +79,7 @@ pub fn run(args: ConformArgs) -> ExitCode {
             Err(e) => {
                 eprintln!(
                     "error: cannot provision the vidgear venv: {e}\n{}",
-                    venv::HOW_TO_PROVIDE
+                    crate::venv::HOW_TO_PROVIDE
                 );
                 ExitCode::from(1)
             }
@@ -89,11 +108,11 @@ pub fn run(args: ConformArgs) -> ExitCode {
     }
     let needs_python = cells.iter().any(cases::Cell::uses_python);
     let python = if needs_python {
-        match venv::provision(&args) {
+        match args.venv().provision() {
             Ok(p) => Some(p),
             Err(e) => {
                 eprintln!("error: cannot provision the vidgear venv: {e}");
-                eprintln!("{}", venv::HOW_TO_PROVIDE);
+                eprintln!("{}", crate::venv::HOW_TO_PROVIDE);
                 return ExitCode::from(1);
             }
         }

@@ -21,14 +21,10 @@
 //!   `v ^= v >> 15; v = v·0x2c1b3c6d mod 2³²; v ^= v >> 12`;
 //! * clamped to 0–255.
 //!
-//! ```
-//! use netgear::natural::natural_frame;
-//! let f = natural_frame(&[48, 64, 3], 0);
-//! assert_eq!(f.shape(), [48, 64, 3]);
-//! assert_ne!(natural_frame(&[48, 64, 3], 1), f); // it moves
-//! ```
+//! This file is also the test kit's (`testkit/`), so the tests and the
+//! conformance harness draw exactly what `netgear send` sends.
 
-use crate::wire::{Dtype, Frame};
+use netgear::{Dtype, Frame};
 
 /// Frame `k` of the natural pattern as `uint8` of `shape`: `(H, W)` or
 /// `(H, W, C)` (channel `c` of the formula is the index in the last axis).

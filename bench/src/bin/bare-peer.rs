@@ -1,6 +1,6 @@
-//! `netgear bench-peer send|receive` (hidden): bare libzmq carrying what a
-//! NetGear frame exchange carries, with nothing else — the bound that
-//! `cargo bench --bench e2e` measures NetGear against.
+//! `bare-peer send|receive`: bare libzmq carrying what a NetGear frame
+//! exchange carries, with nothing else — the bound that
+//! `cargo bench -p netgear-bench --bench e2e` measures NetGear against.
 //!
 //! The sender sends the very header bytes NetGear writes for the frame
 //! (copied into the message, as `zmq_send` would) and the frame's bytes
@@ -15,16 +15,50 @@
 use std::ffi::c_void;
 use std::time::{Duration, Instant};
 
-use clap::{Args, ValueEnum};
+use clap::{Parser, ValueEnum};
 use netgear::json::Value;
 use netgear::transport::zmq::{endpoints, Protocol};
 use netgear::wire::{confirmation_text, encode_frame_header, FrameMessage};
 use netgear::{Dtype, Frame};
 
-use crate::args::{parse_secs, parse_shape, Shape};
-use crate::runstats::{RunStats, StatsArgs};
-use crate::synth::PERIOD;
-use crate::CliError;
+// The command's own parsers, `--stats` file and ramp period, so that the
+// bound is measured exactly as `netgear send|receive` are.
+#[allow(dead_code)]
+#[path = "../../../src/bin/netgear/args.rs"]
+mod args;
+#[allow(dead_code)]
+#[path = "../../../src/bin/netgear/runstats.rs"]
+mod runstats;
+#[allow(dead_code)]
+#[path = "../../../src/bin/netgear/synth.rs"]
+mod synth;
+
+use args::{parse_secs, parse_shape, Shape};
+use runstats::{RunStats, StatsArgs};
+use synth::PERIOD;
+
+/// Why the peer stopped (exit 2 for bad arguments, 1 otherwise).
+#[derive(Debug)]
+enum CliError {
+    Usage(String),
+    Runtime(String),
+}
+
+fn main() -> std::process::ExitCode {
+    let args = BenchPeerArgs::parse();
+    let quiet = args.quiet;
+    match run(args, quiet) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(CliError::Usage(e)) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::from(2)
+        }
+        Err(CliError::Runtime(e)) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -34,8 +68,14 @@ pub enum Role {
     Receive,
 }
 
-#[derive(Args, Debug)]
+/// Bare libzmq carrying NetGear's bytes: the bound of the e2e bench
+#[derive(Parser, Debug)]
+#[command(name = "bare-peer")]
 pub struct BenchPeerArgs {
+    /// No closing line on stderr
+    #[arg(short, long)]
+    pub quiet: bool,
+
     /// Which end
     #[arg(value_enum)]
     pub role: Role,
@@ -96,7 +136,7 @@ fn send_static(socket: &mut zmq::Socket, data: &'static [u8], flags: i32) -> zmq
     Ok(())
 }
 
-pub fn run(args: BenchPeerArgs, quiet: bool) -> Result<(), CliError> {
+fn run(args: BenchPeerArgs, quiet: bool) -> Result<(), CliError> {
     let protocol: Protocol = args.protocol.parse().map_err(CliError::Usage)?;
     let address = args.address.clone().unwrap_or_else(|| match args.role {
         Role::Send => "localhost".into(),

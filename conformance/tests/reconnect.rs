@@ -3,13 +3,12 @@
 //! Every frame handed to `send` must end answered, or the sender must fail
 //! with the clear error once the budget is spent.
 
-mod common;
-
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{command, free_port, Proc};
 use netgear::json::Value;
+use netgear_conformance::command;
+use netgear_testkit::{free_port, Proc};
 
 const FRAMES: usize = 40;
 

@@ -47,7 +47,7 @@
 //!
 //! Writes target/bench/e2e.md (tables), target/bench/e2e.svg (fps against
 //! frame size) and target/bench/e2e.json. vidgear comes from the venv that
-//! `netgear conform --provision` makes (target/conformance/venv), or from
+//! the conformance crate provisions (target/conformance/venv), or from
 //! `$NETGEAR_PYTHON`.
 
 use std::collections::BTreeMap;
@@ -59,10 +59,11 @@ use std::time::{Duration, Instant};
 
 use netgear::json::{self, Value};
 
-const NETGEAR: &str = env!("CARGO_BIN_EXE_netgear");
+const BARE_PEER: &str = env!("CARGO_BIN_EXE_bare-peer");
 /// Other load (in cores) above which a run is repeated.
 const FOREIGN_LIMIT: f64 = 0.15;
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+/// The workspace root.
+const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Side {
@@ -228,7 +229,7 @@ fn main() {
         work,
     };
     if settings.python.is_none() {
-        eprintln!("e2e: no vidgear venv (`netgear conform --provision` failed and no $NETGEAR_PYTHON): vidgear pairs skipped");
+        eprintln!("e2e: no vidgear venv (provisioning failed and no $NETGEAR_PYTHON): vidgear pairs skipped");
     }
 
     let mut cases = Vec::new();
@@ -423,15 +424,13 @@ fn python() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("NETGEAR_PYTHON") {
         return Some(PathBuf::from(p));
     }
-    let out = Command::new(NETGEAR)
-        .args(["conform", "--provision"])
-        .current_dir(ROOT)
-        .stderr(Stdio::inherit())
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let path = PathBuf::from(text.lines().last()?.trim());
-    (out.status.success() && path.exists()).then_some(path)
+    match netgear_conformance::venv::Venv::default().provision() {
+        Ok(path) => Some(path),
+        Err(e) => {
+            eprintln!("e2e: {e}");
+            None
+        }
+    }
 }
 
 fn load_average() -> String {
@@ -453,15 +452,15 @@ fn command(
     let mut args: Vec<String> = Vec::new();
     let mut cmd = match side {
         Side::Bare => {
-            args.extend(["-q".into(), "bench-peer".into()]);
+            args.push("-q".into());
             args.push(if sending { "send" } else { "receive" }.into());
-            Command::new(NETGEAR)
+            Command::new(BARE_PEER)
         }
         Side::Rust => {
             args.push("-q".into());
             args.push(if sending { "send" } else { "receive" }.into());
             args.extend(["--request-timeout".into(), "10".into()]);
-            Command::new(NETGEAR)
+            Command::new(netgear_testkit::netgear_bin())
         }
         Side::Vidgear => {
             let mut cmd = Command::new(s.python.as_ref().expect("vidgear pairs need python"));

@@ -6,19 +6,15 @@
 //! (Debian package `chromium`) and ffmpeg are required, not optional:
 //! `.ci/run` installs them.
 
-#![cfg(all(feature = "cli", feature = "jpeg"))]
-
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{free_port, wait_bound, Proc, NETGEAR};
 use netgear::jpeg::{decode_jpeg, JpegOptions};
 use netgear::wire::Compression;
+use netgear_testkit::{free_port, netgear_bin, wait_bound, Proc};
 
 fn chromium() -> PathBuf {
     for name in ["chromium", "chromium-browser", "google-chrome"] {
@@ -131,12 +127,12 @@ fn chromium_shows_moving_video_from_a_file_sent_with_jpeg() {
 
     let link = free_port();
     let http = free_port();
-    let mut rx = Command::new(NETGEAR);
+    let mut rx = Command::new(netgear_bin());
     rx.args(["receive", "--port", &link.to_string(), "--preview"])
         .arg(format!("127.0.0.1:{http}"));
     let rx = Proc::start(rx);
     wait_bound(http);
-    let mut tx = Command::new(NETGEAR);
+    let mut tx = Command::new(netgear_bin());
     tx.args([
         "send",
         "--port",

@@ -11,12 +11,11 @@
 //! delay and an iptables `statistic` rule for loss; a cut is the link set
 //! down. The rate limit makes a big frame take half a second on the wire, so
 //! a kill lands mid-frame for sure (checked with the veth's byte counter).
-//! Without namespaces the kill cases run over loopback (where a kill lands
-//! mid-frame only by chance) and the network cases are skipped, saying why.
-//! The namespaces are deleted at the end of each test, also on failure.
-//! `NETGEAR_FAULTS_NO_NETNS=1` forces the loopback way.
-
-mod common;
+//! Without namespaces (not root, or no iproute2) every test fails, saying
+//! why: `cargo test-all` provisions them. `NETGEAR_FAULTS_NO_NETNS=1` runs
+//! the kill cases over loopback instead (where a kill lands mid-frame only
+//! by chance), for a contributor without root. The namespaces are deleted
+//! at the end of each test, also on failure.
 
 use std::collections::HashMap;
 use std::process::{Command, Output, Stdio};
@@ -24,8 +23,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use common::{free_port, wait_bound, Proc, NETGEAR};
 use netgear::json::Value;
+use netgear_testkit::{free_port, netgear_bin, wait_bound, Proc};
 use sha2::{Digest, Sha256};
 
 const BIG: &str = "1080,1920,3";
@@ -113,11 +112,19 @@ impl Net {
         Ok(net)
     }
 
-    /// Namespaces where possible, else loopback (saying why).
+    /// Namespaces, or loopback when `NETGEAR_FAULTS_NO_NETNS` asks for it.
     fn best(test: &str) -> Net {
+        if std::env::var_os("NETGEAR_FAULTS_NO_NETNS").is_some() {
+            eprintln!("{test}: NETGEAR_FAULTS_NO_NETNS is set; running over loopback, where the kill lands mid-frame only by chance");
+            return Net::loopback();
+        }
+        Net::required(test)
+    }
+
+    /// Namespaces, or a failure saying why there are none (never a skip).
+    fn required(test: &str) -> Net {
         Net::namespaces().unwrap_or_else(|why| {
-            eprintln!("{test}: no network namespaces ({why}); running over loopback, where the kill lands mid-frame only by chance");
-            Net::loopback()
+            panic!("{test} needs root and iproute2 for network namespaces (`cargo test-all` provisions them; not skipped): {why}")
         })
     }
 
@@ -134,10 +141,11 @@ impl Net {
         let mut cmd = match &self.ns {
             Some((s, r)) => {
                 let mut c = Command::new("ip");
-                c.args(["netns", "exec", if receiver { r } else { s }, NETGEAR]);
+                c.args(["netns", "exec", if receiver { r } else { s }])
+                    .arg(netgear_bin());
                 c
             }
-            None => Command::new(NETGEAR),
+            None => Command::new(netgear_bin()),
         };
         cmd.args(args).args([
             "--address",
@@ -435,13 +443,7 @@ fn sender_killed_mid_frame_and_restarted() {
 #[test]
 fn network_delayed_lossy_and_cut() {
     const FRAMES: usize = 70;
-    let net = match Net::namespaces() {
-        Ok(net) => net,
-        Err(why) => {
-            eprintln!("SKIPPED network_delayed_lossy_and_cut: needs root and iproute2 for network namespaces: {why}");
-            return;
-        }
-    };
+    let net = Net::required("network_delayed_lossy_and_cut");
     let rx = receiver(&net, "2");
     let mut tx = sender(
         &net,
@@ -519,13 +521,7 @@ fn network_delayed_lossy_and_cut() {
 /// flight lost, by number, after answering every frame before it.
 #[test]
 fn network_cut_for_good_reports_the_frame_lost() {
-    let net = match Net::namespaces() {
-        Ok(net) => net,
-        Err(why) => {
-            eprintln!("SKIPPED network_cut_for_good_reports_the_frame_lost: needs root and iproute2 for network namespaces: {why}");
-            return;
-        }
-    };
+    let net = Net::required("network_cut_for_good_reports_the_frame_lost");
     let rx = receiver(&net, "2");
     let mut tx = sender(
         &net,

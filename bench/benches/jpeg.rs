@@ -6,7 +6,7 @@
 //! cargo bench --bench jpeg -- --table     # only the side-by-side table
 //! ```
 //!
-//! The table needs the vidgear venv (`netgear conform --provision`, or
+//! The table needs the vidgear venv (provisioned on first use, or
 //! `NETGEAR_PYTHON=/path/to/python` with simplejpeg and numpy installed).
 //! Both sides time the same loop: encode at quality 90, 4:2:2, fast DCT (as
 //! vidgear sends), decode to BGR with the fast DCT (as vidgear receives).
@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use netgear::jpeg::{decode, encode, JpegOptions};
-use netgear::natural::natural_frame;
 use netgear::{Frame, Payload};
+use netgear_testkit::natural_frame;
 
 const SIZES: [(usize, usize); 2] = [(480, 640), (1080, 1920)];
 
@@ -99,8 +99,10 @@ fn python() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("NETGEAR_PYTHON") {
         return Some(PathBuf::from(p));
     }
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/conformance/venv/bin/python");
-    venv.exists().then_some(venv)
+    netgear_conformance::venv::Venv::default()
+        .provision()
+        .map_err(|e| eprintln!("jpeg: {e}"))
+        .ok()
 }
 
 fn side_by_side() {
@@ -124,9 +126,7 @@ fn side_by_side() {
         ours.push((name.clone(), enc, dec));
     }
     let theirs = match python() {
-        None => Err(
-            "no vidgear venv: run `netgear conform --provision` or set NETGEAR_PYTHON".to_string(),
-        ),
+        None => Err("no vidgear venv (see above), and NETGEAR_PYTHON is not set".to_string()),
         Some(py) => Command::new(&py)
             .arg("-c")
             .arg(SIMPLEJPEG)

@@ -27,7 +27,10 @@ pub struct Env {
 impl Env {
     pub fn new(args: &ConformArgs, python: Option<PathBuf>) -> Env {
         Env {
-            netgear: std::env::current_exe().expect("own executable"),
+            netgear: args
+                .netgear
+                .clone()
+                .unwrap_or_else(|| netgear_testkit::netgear_bin().to_path_buf()),
             python,
             peer: args.repo.join("conformance/python/peer.py"),
             out: args.out.clone(),

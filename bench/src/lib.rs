@@ -1,0 +1,1 @@
+//! netgear's benchmarks: see `benches/` and `src/bin/bare-peer.rs`.

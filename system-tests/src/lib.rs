@@ -1,0 +1,1 @@
+//! netgear's tests that need the system: see `tests/`.

@@ -5,7 +5,8 @@
 //!   Open ◀──────────────────────────────────┐  ─────────────────────────────▶ Terminated
 //!    │  bad message: answer with a rejection ┘
 //!    │ silence (3 × request_timeout): ResetSocket, budget left
-//!    └ silence, budget spent ───────────────────────────────────────────────▶ Failed
+//!    ├ silence, budget spent ───────────────────────────────────────────────▶ Failed
+//!    └ pattern 2: no frame for the subscriber timeout ──────────────────────▶ Failed
 //! ```
 //!
 //! In multi-server mode the client also keeps the live set of servers and,
@@ -16,15 +17,17 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use super::{Config, ConfigError, Transmit};
+use super::{Config, ConfigError, Pattern, Transmit};
 use crate::json::Value;
 use crate::wire::{
     decode_server_message, encode_confirmation, encode_rejection, encode_reply,
-    encode_terminate_ack, DecodeError, Parts, Payload, Reply, ReturnData, ServerMessage,
+    encode_terminate_ack, DecodeError, FrameMessage, Parts, Payload, Reply, ReturnData,
+    ServerMessage,
 };
 
 /// Where the client is (spec/05, client table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ClientState {
     /// Receiving frames.
     Open,
@@ -34,20 +37,40 @@ pub enum ClientState {
     Failed,
 }
 
+/// A frame delivered by a client, with the message that came with it.
+///
+/// ```
+/// use std::time::Instant;
+/// use netgear::session::{Client, ClientEvent, Config};
+/// use netgear::wire::{encode_frame_message, FrameMessage};
+/// use netgear::{json::Value, Dtype, Frame};
+///
+/// let mut client = Client::new(Config::new(), "TESTID01", Instant::now()).unwrap();
+/// let frame = Frame::new(Dtype::Uint8, vec![2], vec![1, 2]).unwrap();
+/// let parts = encode_frame_message(&FrameMessage::new(frame.clone(), Value::from("hi")));
+/// client.handle_message(parts, Instant::now());
+/// let Some(ClientEvent::Frame(delivery)) = client.poll_event() else { panic!() };
+/// assert_eq!((delivery.seq, delivery.message, delivery.payload), (0, Value::from("hi"), frame.into()));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Delivery {
+    /// 0 for the first frame of the session, then 1, 2, ...
+    pub seq: u64,
+    /// The server's port (multi-server mode).
+    pub port: Option<Value>,
+    /// The message sent with the frame, exactly as sent (`null` if none).
+    pub message: Value,
+    /// The frame: raw, or JPEG as it travelled (see `netgear::media`).
+    pub payload: Payload,
+}
+
 /// What the application learns from a client.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum ClientEvent {
     /// A frame arrived (it has already been answered).
-    Frame {
-        /// 0 for the first frame of the session, then 1, 2, ...
-        seq: u64,
-        /// The server's port (multi-server mode).
-        port: Option<Value>,
-        /// The message sent with the frame, exactly as sent (`null` if none).
-        message: Value,
-        /// The frame.
-        payload: Payload,
-    },
+    Frame(Delivery),
     /// A message could not be decoded; it was answered with a rejection
     /// (patterns 0 and 1) and the session goes on.
     Rejected {
@@ -81,6 +104,9 @@ pub enum ClientEvent {
     },
     /// The retry budget ran out; the session has failed.
     GaveUp,
+    /// Pattern 2: no frame came for the subscriber timeout; the session has
+    /// failed (the publisher is gone or silent).
+    PublisherSilent,
     /// A message arrived after the session ended; it was not delivered.
     Stray {
         /// Its size in parts.
@@ -138,26 +164,24 @@ impl Client {
         now: Instant,
     ) -> Result<Client, ConfigError> {
         config.validate()?;
-        let deadline = config
-            .pattern
-            .is_synchronous()
-            .then(|| now + config.request_timeout * 3);
         let device_id = device_id.into();
         let answer = encode_answer(&config, &device_id, ReturnData::default());
-        Ok(Client {
+        let mut client = Client {
             config,
             device_id,
             state: ClientState::Open,
             next_seq: 0,
             answer,
             silent_periods: 0,
-            deadline,
+            deadline: None,
             servers_seen: Vec::new(),
             heard: Vec::new(),
             silent_servers: Vec::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
-        })
+        };
+        client.restart_silence_timer(now);
+        Ok(client)
     }
 
     /// The configuration.
@@ -200,6 +224,17 @@ impl Client {
         }
     }
 
+    /// The silence timer restarts with every message: 3 × the request
+    /// timeout on the lockstep patterns, the subscriber timeout (if any) on
+    /// pattern 2.
+    fn restart_silence_timer(&mut self, now: Instant) {
+        self.deadline = if self.config.pattern.is_synchronous() {
+            Some(now + self.config.request_timeout * 3)
+        } else {
+            self.config.subscriber_timeout.map(|t| now + t)
+        };
+    }
+
     /// Feeds a message received from a server.
     pub fn handle_message(&mut self, parts: Parts, now: Instant) {
         if self.state != ClientState::Open {
@@ -208,82 +243,74 @@ impl Client {
             return;
         }
         self.silent_periods = 0;
-        self.deadline = self
-            .config
-            .pattern
-            .is_synchronous()
-            .then(|| now + self.config.request_timeout * 3);
-        let replies = self.config.pattern.is_synchronous();
+        self.restart_silence_timer(now);
         match decode_server_message(&parts, &self.config.limits) {
-            Ok(ServerMessage::Terminate { port }) => {
-                if self.config.pattern == crate::session::Pattern::ReqRep {
-                    // Always answer, so a REQ peer is never left hanging.
-                    self.transmits
-                        .push_back(Transmit::Send(encode_terminate_ack(
-                            self.config.multiserver,
-                        )));
-                }
-                match port.filter(|_| self.config.multiserver) {
-                    Some(port) => {
-                        if let Some(i) = self.servers_seen.iter().position(|p| *p == port) {
-                            self.servers_seen.remove(i);
-                            self.heard.remove(i);
-                        }
-                        self.silent_servers.retain(|p| *p != port);
-                        if self.servers_seen.is_empty() {
-                            self.finish();
-                        } else {
-                            self.events
-                                .push_back(ClientEvent::ServerTerminated { port });
-                        }
-                    }
-                    None => self.finish(),
-                }
-            }
-            Ok(ServerMessage::Frame(frame)) => {
-                if replies {
-                    self.transmits
-                        .push_back(Transmit::Send(self.answer.clone()));
-                }
-                let port = frame.port.filter(|_| self.config.multiserver);
-                if let Some(port) = &port {
-                    self.heard_from(port, now);
-                }
-                let seq = self.next_seq;
-                self.next_seq += 1;
-                self.events.push_back(ClientEvent::Frame {
-                    seq,
-                    port,
-                    message: frame.message,
-                    payload: frame.payload,
-                });
-            }
-            Err(error) => {
-                if replies {
-                    // spec/02 §2.4.5: the text is ASCII (and has no newline).
-                    let reason: String = format!("{}: {}", error.code(), error)
-                        .chars()
-                        .map(|c| {
-                            if c == ' ' || c.is_ascii_graphic() {
-                                c.to_string()
-                            } else {
-                                c.escape_unicode().to_string()
-                            }
-                        })
-                        .collect();
-                    let parts = if self.config.replies_with_data() {
-                        let mut reply = Reply::new(ReturnData::Json(Value::Null));
-                        reply.port = own_port(&self.config);
-                        reply.error = Some(reason);
-                        encode_reply(&reply)
-                    } else {
-                        encode_rejection(&self.device_id, &reason)
-                    };
-                    self.transmits.push_back(Transmit::Send(parts));
-                }
-                self.events.push_back(ClientEvent::Rejected { error });
-            }
+            Ok(ServerMessage::Terminate { port }) => self.handle_terminate(port),
+            Ok(ServerMessage::Frame(frame)) => self.handle_frame(frame, now),
+            Err(error) => self.reject(error),
         }
+    }
+
+    /// A termination: always acknowledged on pattern 1 (so a REQ peer is
+    /// never left hanging); it ends the session unless other servers of a
+    /// multi-server hub are still live.
+    fn handle_terminate(&mut self, port: Option<Value>) {
+        if self.config.pattern == Pattern::ReqRep {
+            let ack = encode_terminate_ack(self.config.multiserver);
+            self.transmits.push_back(Transmit::Send(ack));
+        }
+        let Some(port) = self.config.server_port(port) else {
+            return self.finish();
+        };
+        if let Some(i) = self.servers_seen.iter().position(|p| *p == port) {
+            self.servers_seen.remove(i);
+            self.heard.remove(i);
+        }
+        self.silent_servers.retain(|p| *p != port);
+        if self.servers_seen.is_empty() {
+            self.finish();
+        } else {
+            self.events
+                .push_back(ClientEvent::ServerTerminated { port });
+        }
+    }
+
+    /// A frame: answered at once, then delivered.
+    fn handle_frame(&mut self, frame: FrameMessage, now: Instant) {
+        if self.config.pattern.is_synchronous() {
+            self.transmits
+                .push_back(Transmit::Send(self.answer.clone()));
+        }
+        let port = self.config.server_port(frame.port);
+        if let Some(port) = &port {
+            self.heard_from(port, now);
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.events.push_back(ClientEvent::Frame(Delivery {
+            seq,
+            port,
+            message: frame.message,
+            payload: frame.payload,
+        }));
+    }
+
+    /// A message that cannot be decoded: answered with a rejection on the
+    /// lockstep patterns (spec/02 §2.4.5), reported, and the session goes on.
+    fn reject(&mut self, error: DecodeError) {
+        if self.config.pattern.is_synchronous() {
+            let reason = rejection_reason(&error);
+            let parts = if self.config.replies_with_data() {
+                let mut reply = Reply::new(ReturnData::Json(Value::Null));
+                reply.port = self.config.port_in_replies().cloned();
+                reply.error = Some(reason);
+                encode_reply(&reply)
+            } else {
+                encode_rejection(&self.device_id, &reason)
+            };
+            self.transmits.push_back(Transmit::Send(parts));
+        }
+        self.events.push_back(ClientEvent::Rejected { error });
     }
 
     /// A frame from server `port` arrived at `now`: it is live (again).
@@ -339,6 +366,12 @@ impl Client {
         self.events.push_back(ClientEvent::Terminated);
     }
 
+    fn fail(&mut self, event: ClientEvent) {
+        self.state = ClientState::Failed;
+        self.deadline = None;
+        self.events.push_back(event);
+    }
+
     /// Tells the machine the time; acts on an expired silence deadline.
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.state != ClientState::Open {
@@ -349,11 +382,13 @@ impl Client {
             // No total silence: perhaps one server of several went quiet.
             _ => return self.check_servers(now),
         }
+        if !self.config.pattern.is_synchronous() {
+            // Pattern 2 has no reset: the subscriber timeout ends it.
+            return self.fail(ClientEvent::PublisherSilent);
+        }
         self.silent_periods += 1;
         if self.silent_periods >= self.config.max_retries {
-            self.state = ClientState::Failed;
-            self.deadline = None;
-            self.events.push_back(ClientEvent::GaveUp);
+            self.fail(ClientEvent::GaveUp);
         } else {
             self.deadline = Some(now + self.config.request_timeout * 3);
             self.transmits.push_back(Transmit::ResetSocket);
@@ -364,16 +399,19 @@ impl Client {
     }
 
     /// The next thing to send, or a socket reset.
+    #[must_use]
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
         self.transmits.pop_front()
     }
 
     /// The next event for the application.
+    #[must_use]
     pub fn poll_event(&mut self) -> Option<ClientEvent> {
         self.events.pop_front()
     }
 
     /// When [`Client::handle_timeout`] must be called next, if ever.
+    #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.state != ClientState::Open {
             return None;
@@ -385,9 +423,19 @@ impl Client {
     }
 }
 
-/// The port a multi-client client announces in its replies.
-fn own_port(config: &Config) -> Option<Value> {
-    config.port.clone().filter(|_| config.multiclient)
+/// The text of a rejection: `"<code>: <message>"` in printable ASCII, on
+/// one line (spec/02 §2.4.5).
+fn rejection_reason(error: &DecodeError) -> String {
+    format!("{}: {}", error.code(), error)
+        .chars()
+        .map(|c| {
+            if c == ' ' || c.is_ascii_graphic() {
+                c.to_string()
+            } else {
+                c.escape_unicode().to_string()
+            }
+        })
+        .collect()
 }
 
 /// The answer to a frame: the reply carrying `data` when replies carry
@@ -395,7 +443,7 @@ fn own_port(config: &Config) -> Option<Value> {
 fn encode_answer(config: &Config, device_id: &str, data: ReturnData) -> Parts {
     if config.replies_with_data() {
         let mut reply = Reply::new(data);
-        reply.port = own_port(config);
+        reply.port = config.port_in_replies().cloned();
         encode_reply(&reply)
     } else {
         encode_confirmation(device_id)

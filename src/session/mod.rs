@@ -13,8 +13,8 @@ mod client;
 mod config;
 mod server;
 
-pub use client::{Client, ClientEvent, ClientState};
-pub use config::{Config, ConfigError, Pattern};
+pub use client::{Client, ClientEvent, ClientState, Delivery};
+pub use config::{Config, ConfigError, Pattern, Role, UnknownPattern};
 pub use server::{SendError, Server, ServerEvent, ServerState};
 
 use crate::wire::Parts;

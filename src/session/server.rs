@@ -17,12 +17,12 @@ use super::{Config, ConfigError, Pattern, Transmit};
 use crate::json::Value;
 use crate::wire::encode::frame_message_parts;
 use crate::wire::{
-    decode_client_message, encode_terminate, ClientMessage, DecodeError, Parts, Payload, ReplyKind,
-    ReturnData,
+    decode_client_message, encode_terminate, ClientMessage, DecodeError, Parts, Payload, ReturnData,
 };
 
 /// Where the server is in its lockstep (spec/05, server table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ServerState {
     /// Ready to send a frame or to close.
     Idle,
@@ -38,6 +38,7 @@ pub enum ServerState {
 
 /// What the application learns from a server.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum ServerEvent {
     /// Return data for frame `seq` (bidirectional or multi-client mode).
     Reply {
@@ -105,6 +106,7 @@ pub enum ServerEvent {
 
 /// Why `send_frame` refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SendError {
     /// The previous frame has not been answered yet (lockstep).
     #[error("frame {seq} is still waiting for its reply")]
@@ -146,7 +148,7 @@ enum State {
 /// use netgear::session::{Config, Server, ServerEvent, ServerState, Transmit};
 /// use netgear::{json::Value, Dtype, Frame};
 ///
-/// let config = Config { request_timeout: Duration::from_secs(1), max_retries: 2, ..Config::default() };
+/// let config = Config::new().request_timeout(Duration::from_secs(1)).max_retries(2);
 /// let mut server = Server::new(config).unwrap();
 /// let t0 = Instant::now();
 /// let frame = Frame::new(Dtype::Uint8, vec![1], vec![7]).unwrap();
@@ -226,12 +228,12 @@ impl Server {
         let seq = self.next_seq;
         self.next_seq += 1;
         let payload = payload.into();
-        let port = self
-            .config
-            .port
-            .as_ref()
-            .filter(|_| self.config.multiserver);
-        let parts = frame_message_parts(port, &message, self.config.pattern.digit(), &payload);
+        let parts = frame_message_parts(
+            self.config.port_in_headers(),
+            &message,
+            self.config.pattern.digit(),
+            &payload,
+        );
         self.transmits.push_back(Transmit::Send(parts.clone()));
         if self.config.pattern.is_synchronous() {
             let deadline = now + self.config.request_timeout;
@@ -292,13 +294,8 @@ impl Server {
     }
 
     fn send_terminate(&mut self) {
-        let port = self
-            .config
-            .port
-            .as_ref()
-            .filter(|_| self.config.multiserver);
-        self.transmits
-            .push_back(Transmit::Send(encode_terminate(port)));
+        let parts = encode_terminate(self.config.port_in_headers());
+        self.transmits.push_back(Transmit::Send(parts));
     }
 
     /// One termination was answered (or timed out): send the next or finish.
@@ -322,11 +319,7 @@ impl Server {
         match std::mem::replace(&mut self.state, State::Idle) {
             State::AwaitingReply { seq, .. } => {
                 self.silent_periods = 0;
-                let kind = if self.config.replies_with_data() {
-                    ReplyKind::Reply
-                } else {
-                    ReplyKind::Confirmation
-                };
+                let kind = self.config.reply_kind();
                 let event = match decode_client_message(&parts, kind, &self.config.limits) {
                     Ok(ClientMessage::Reply(reply)) => {
                         if self.config.multiclient {
@@ -399,16 +392,19 @@ impl Server {
     }
 
     /// The next thing to send, or a socket reset.
+    #[must_use]
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
         self.transmits.pop_front()
     }
 
     /// The next event for the application.
+    #[must_use]
     pub fn poll_event(&mut self) -> Option<ServerEvent> {
         self.events.pop_front()
     }
 
     /// When [`Server::handle_timeout`] must be called next, if ever.
+    #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         match &self.state {
             State::AwaitingReply { deadline, .. } | State::Closing { deadline, .. } => {

@@ -24,10 +24,11 @@ use crate::json::{JsonError, Reader, Value, DEFAULT_MAX_DEPTH};
 ///
 /// ```
 /// use netgear::wire::Limits;
-/// let strict = Limits { max_message_bytes: 1 << 20, ..Limits::default() };
+/// let strict = Limits::default().max_message_bytes(1 << 20);
 /// assert_eq!(strict.max_json_depth, 128);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Limits {
     /// Largest accepted message (all parts together). The zmq adapters also
     /// hand this to libzmq (`ZMQ_MAXMSGSIZE`), so an oversized message is
@@ -43,6 +44,32 @@ impl Default for Limits {
             max_message_bytes: 512 << 20,
             max_json_depth: DEFAULT_MAX_DEPTH,
         }
+    }
+}
+
+impl Limits {
+    /// Sets the largest accepted message.
+    ///
+    /// ```
+    /// use netgear::wire::Limits;
+    /// assert_eq!(Limits::default().max_message_bytes(4096).max_message_bytes, 4096);
+    /// ```
+    #[must_use]
+    pub fn max_message_bytes(mut self, bytes: usize) -> Limits {
+        self.max_message_bytes = bytes;
+        self
+    }
+
+    /// Sets the deepest accepted JSON nesting.
+    ///
+    /// ```
+    /// use netgear::wire::Limits;
+    /// assert_eq!(Limits::default().max_json_depth(8).max_json_depth, 8);
+    /// ```
+    #[must_use]
+    pub fn max_json_depth(mut self, depth: usize) -> Limits {
+        self.max_json_depth = depth;
+        self
     }
 }
 

@@ -50,6 +50,26 @@ pub struct FrameMessage {
     pub payload: Payload,
 }
 
+impl FrameMessage {
+    /// A frame message as a single server on pattern 0 writes it: no port,
+    /// pattern `"0"`.
+    ///
+    /// ```
+    /// use netgear::wire::FrameMessage;
+    /// use netgear::{json::Value, Dtype, Frame};
+    /// let m = FrameMessage::new(Frame::new(Dtype::Uint8, vec![1], vec![9]).unwrap(), Value::Null);
+    /// assert_eq!((m.port, m.pattern.as_str()), (None, "0"));
+    /// ```
+    pub fn new(payload: impl Into<Payload>, message: Value) -> FrameMessage {
+        FrameMessage {
+            port: None,
+            message,
+            pattern: "0".into(),
+            payload: payload.into(),
+        }
+    }
+}
+
 /// Everything a server sends to a client.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ServerMessage {

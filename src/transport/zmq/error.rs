@@ -1,27 +1,79 @@
-//! Errors of the zmq adapters.
+//! Errors of the zmq adapters: only what ends a session or refuses a call.
+//! What becomes of one frame (a rejection, a malformed answer) is an
+//! outcome, not an error: see [`super::Outcome`] and
+//! [`crate::session::ClientEvent`].
 
+use std::fmt;
+
+use crate::json::SerializeError;
 use crate::session::ConfigError;
-use crate::wire::DecodeError;
 
-/// What went wrong in a zmq adapter.
+/// An error libzmq reported. Its errno and text are available; the
+/// underlying `zmq::Error` is not part of netgear's API, but it is the
+/// [`std::error::Error::source`] of [`Error::Socket`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SocketError(pub(crate) zmq::Error);
+
+impl SocketError {
+    /// The POSIX errno libzmq gave.
+    ///
+    /// ```
+    /// # use netgear::transport::zmq::{ClientOptions, Client, Error};
+    /// // Binding an address that does not exist on this machine fails.
+    /// let options = ClientOptions::new().address("203.0.113.77").port(5555);
+    /// let Err(Error::Socket { source, .. }) = Client::bind(options) else { panic!() };
+    /// assert!(source.errno() > 0);
+    /// ```
+    pub fn errno(&self) -> i32 {
+        self.0.to_raw()
+    }
+
+    /// True when a blocking call was cut short by a signal (Ctrl-C).
+    ///
+    /// ```
+    /// # use netgear::transport::zmq::{ClientOptions, Client, Error};
+    /// let options = ClientOptions::new().address("203.0.113.77").port(5555);
+    /// let Err(Error::Socket { source, .. }) = Client::bind(options) else { panic!() };
+    /// assert!(!source.is_interrupted());
+    /// ```
+    pub fn is_interrupted(&self) -> bool {
+        self.0 == zmq::Error::EINTR
+    }
+}
+
+impl fmt::Display for SocketError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for SocketError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+/// What went wrong in a zmq adapter: the session cannot go on, or the call
+/// was refused before anything was sent.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
-    /// The configuration breaks a protocol rule.
+    /// The configuration (or the ports) break a protocol rule.
     #[error("invalid configuration: {0}")]
     Config(#[from] ConfigError),
-    /// Options that do not fit together (e.g. several ports without a multi mode).
-    #[error("invalid options: {0}")]
-    Options(String),
     /// libzmq refused an operation.
     #[error("zmq {operation} failed on {endpoint}: {source}")]
-    Zmq {
+    Socket {
         /// What was being done (`bind`, `connect`, `send`, ...).
         operation: &'static str,
         /// The endpoint(s) concerned.
         endpoint: String,
         /// libzmq's error.
-        source: zmq::Error,
+        source: SocketError,
     },
+    /// The message could not be turned into JSON; nothing was sent.
+    #[error("the message cannot be sent as JSON: {0}")]
+    Message(#[from] SerializeError),
     /// The client stayed silent through the whole retry budget: frame `seq`
     /// is lost.
     #[error("the peer stopped answering: no reply to frame {seq} after {retries} silent period(s) of {timeout_secs} s")]
@@ -43,57 +95,56 @@ pub enum Error {
         /// The silence period in seconds (3 × the request timeout).
         timeout_secs: f64,
     },
-    /// The client answered that it could not decode frame `seq`.
-    #[error("the client rejected frame {seq}: {reason}")]
-    Rejected {
-        /// The frame.
-        seq: u64,
-        /// The client's reason.
-        reason: String,
+    /// Pattern 2: no frame came for the subscriber timeout.
+    #[error("the publisher fell silent: no frame for {timeout_secs} s ({frames_received} frame(s) received)")]
+    PublisherSilent {
+        /// Frames received before the silence.
+        frames_received: u64,
+        /// The subscriber timeout in seconds.
+        timeout_secs: f64,
     },
-    /// The client's answer to frame `seq` could not be decoded.
-    #[error("the reply to frame {seq} is malformed: {error}")]
-    BadReply {
-        /// The frame.
-        seq: u64,
-        /// What was wrong.
-        error: DecodeError,
-    },
-    /// A message from the server could not be decoded (it was answered with
-    /// a rejection; the connection stays usable).
-    #[error("received a malformed message: {0}")]
-    BadMessage(DecodeError),
-    /// The session is closed.
+    /// The session is closed (or failed earlier): nothing more can be sent.
     #[error("the session is closed")]
     Closed,
-    /// The JPEG payload of frame `seq` (or of the frame returned for it)
-    /// could not be decompressed. The message itself was accepted (and, on
-    /// the client, already answered); the session goes on.
-    #[cfg(feature = "jpeg")]
-    #[error("the JPEG {what} of frame {seq} cannot be decoded: {error}")]
-    BadJpeg {
-        /// The frame's sequence number.
-        seq: u64,
-        /// `"frame"` (client side) or `"returned frame"` (server side).
-        what: &'static str,
-        /// libjpeg-turbo's finding.
-        error: crate::jpeg::JpegError,
-    },
-    /// A frame handed to the adapter cannot be JPEG-compressed with the
-    /// options in force (not uint8, wrong channel count...); nothing was sent.
-    #[cfg(feature = "jpeg")]
-    #[error("cannot JPEG-compress the frame: {0}")]
-    JpegEncode(crate::jpeg::JpegError),
 }
 
 impl Error {
-    /// True when the session cannot continue (as opposed to one bad message).
-    pub fn is_fatal(&self) -> bool {
+    /// A stable identifier of the error (spec/08 lists them).
+    ///
+    /// ```
+    /// assert_eq!(netgear::transport::zmq::Error::Closed.code(), "transport.closed");
+    /// ```
+    pub fn code(&self) -> &'static str {
         match self {
-            Error::Rejected { .. } | Error::BadReply { .. } | Error::BadMessage(_) => false,
-            #[cfg(feature = "jpeg")]
-            Error::BadJpeg { .. } | Error::JpegEncode(_) => false,
-            _ => true,
+            Error::Config(e) => e.code(),
+            Error::Socket { .. } => "transport.socket",
+            Error::Message(_) => "transport.message",
+            Error::PeerGone { .. } => "transport.peer-gone",
+            Error::ServerGone { .. } => "transport.server-gone",
+            Error::PublisherSilent { .. } => "transport.publisher-silent",
+            Error::Closed => "transport.closed",
         }
+    }
+
+    /// True when the call was refused before anything happened (a bad
+    /// configuration or message) rather than the session failing.
+    ///
+    /// ```
+    /// use netgear::session::ConfigError;
+    /// use netgear::transport::zmq::Error;
+    /// assert!(Error::Config(ConfigError::ZeroTimeout).is_usage());
+    /// assert!(!Error::Closed.is_usage());
+    /// ```
+    pub fn is_usage(&self) -> bool {
+        matches!(self, Error::Config(_) | Error::Message(_))
+    }
+
+    /// True when a blocking wait was cut short by a signal (Ctrl-C).
+    ///
+    /// ```
+    /// assert!(!netgear::transport::zmq::Error::Closed.is_interrupted());
+    /// ```
+    pub fn is_interrupted(&self) -> bool {
+        matches!(self, Error::Socket { source, .. } if source.is_interrupted())
     }
 }

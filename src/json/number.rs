@@ -82,6 +82,56 @@ impl Number {
     }
 }
 
+/// The primitive a [`Number`] is exactly, for the serde conversions: the
+/// one whose `Number::from` gives back the very same literal text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Exact {
+    /// A negative integer that fits in 64 bits.
+    I64(i64),
+    /// A non-negative integer that fits in 64 bits.
+    U64(u64),
+    /// A negative integer that needs more than 64 bits but fits in 128.
+    I128(i128),
+    /// A non-negative integer that needs more than 64 bits but fits in 128.
+    U128(u128),
+    /// A float literal written the way Python's `repr` writes it
+    /// (`NaN` and the infinities included).
+    F64(f64),
+    /// No primitive reproduces the text: an integer beyond 128 bits, `-0`,
+    /// or a float not in repr form (`1.50`, `1E5`, `1e400`).
+    Literal,
+}
+
+impl Number {
+    /// Which primitive reproduces this literal exactly, if any. Python writes
+    /// every number in that canonical form except integers beyond 128 bits,
+    /// so [`Exact::Literal`] is rare on the wire.
+    pub(crate) fn exact(&self) -> Exact {
+        let text = self.as_str();
+        if !self.is_integer() {
+            let x = self.as_f64();
+            return if python_float_repr(x) == text {
+                Exact::F64(x)
+            } else {
+                Exact::Literal
+            };
+        }
+        if text.starts_with('-') {
+            if text == "-0" {
+                Exact::Literal
+            } else if let Ok(n) = text.parse::<i64>() {
+                Exact::I64(n)
+            } else {
+                text.parse::<i128>().map_or(Exact::Literal, Exact::I128)
+            }
+        } else if let Ok(n) = text.parse::<u64>() {
+            Exact::U64(n)
+        } else {
+            text.parse::<u128>().map_or(Exact::Literal, Exact::U128)
+        }
+    }
+}
+
 impl fmt::Debug for Number {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -274,6 +324,29 @@ mod tests {
             "", "-", "01", "1.", ".5", "1e", "+1", "nan", "inf", "-NaN", "1.5.2", "0x10",
         ] {
             assert!(!is_number_literal(bad.as_bytes()), "{bad}");
+        }
+    }
+
+    #[test]
+    fn exact_primitive_reproduces_the_text() {
+        let exact = |t: &str| Number::from_literal(t).unwrap().exact();
+        assert_eq!(exact("-5"), Exact::I64(-5));
+        assert_eq!(exact("5"), Exact::U64(5));
+        assert_eq!(exact("18446744073709551616"), Exact::U128(1 << 64));
+        assert_eq!(exact("-9223372036854775809"), Exact::I128(-(1 << 63) - 1));
+        assert_eq!(exact("0.5"), Exact::F64(0.5));
+        assert_eq!(exact("1e+16"), Exact::F64(1e16));
+        assert!(matches!(exact("NaN"), Exact::F64(x) if x.is_nan()));
+        assert_eq!(exact("-Infinity"), Exact::F64(f64::NEG_INFINITY));
+        for literal in [
+            "-0",
+            "1.50",
+            "1E5",
+            "1e16",
+            "1e400",
+            "340282366920938463463374607431768211456",
+        ] {
+            assert_eq!(exact(literal), Exact::Literal, "{literal}");
         }
     }
 

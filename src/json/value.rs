@@ -250,6 +250,16 @@ impl Map {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// Members in order, for the deserializer (which needs the type).
+    pub(crate) fn entries(&self) -> indexmap::map::Iter<'_, String, Value> {
+        self.0.iter()
+    }
+
+    /// Members in order, taken out.
+    pub(crate) fn into_entries(self) -> indexmap::map::IntoIter<String, Value> {
+        self.0.into_iter()
+    }
 }
 
 impl<K: Into<String>, V: Into<Value>> FromIterator<(K, V)> for Map {

@@ -135,6 +135,14 @@ fn unit_variant_char_and_newtype_keys_are_written_as_their_text() {
     assert_eq!(dumps(&Dict(vec![(Id(7), 1)])), r#"{"7": 1}"#);
     assert_eq!(dumps(&Dict(vec![(Shape::Unit, 1)])), r#"{"Unit": 1}"#);
     assert_eq!(dumps(&Dict(vec![('é', 1)])), r#"{"\u00e9": 1}"#);
+    // A number key is its literal, even one no primitive reproduces.
+    for literal in ["-0", "1.50", "1267650600228229401496703205376", "NaN", "7"] {
+        let key = Number::from_literal(literal).unwrap();
+        assert_eq!(
+            dumps(&Dict(vec![(key, 1)])),
+            format!(r#"{{"{literal}": 1}}"#)
+        );
+    }
 }
 
 #[test]

@@ -23,7 +23,8 @@ use super::{Map, Number, Value};
 /// `()`); arrays of the right length are tuples; enums are externally
 /// tagged. Map keys, which are always strings on the wire, are parsed when
 /// the key type is a number or a bool: Python writes `{1: x}` as
-/// `{"1": x}`, and a `HashMap<u32, _>` reads it back. A mismatch names the
+/// `{"1": x}`, and a `HashMap<u32, _>` reads it back (and `"null"` is
+/// `None` for an optional key type, as `json.dumps` writes `None`). A mismatch names the
 /// path of the value at fault ([`DeserializeError::path`]).
 ///
 /// A type that asks for "any" value (an untagged enum, a flattened field,
@@ -403,21 +404,21 @@ struct Variant<'de> {
 
 impl<'de> de::EnumAccess<'de> for Variant<'de> {
     type Error = DeserializeError;
-    type Variant = Content<'de>;
+    type Variant = VariantContent<'de>;
 
     fn variant_seed<S: DeserializeSeed<'de>>(
         self,
         seed: S,
-    ) -> Result<(S::Value, Content<'de>), DeserializeError> {
+    ) -> Result<(S::Value, VariantContent<'de>), DeserializeError> {
         let name = seed.deserialize(self.key)?;
-        Ok((name, Content(self.content)))
+        Ok((name, VariantContent(self.content)))
     }
 }
 
 /// The content of an enum variant.
-struct Content<'de>(Option<Node<'de>>);
+struct VariantContent<'de>(Option<Node<'de>>);
 
-impl<'de> de::VariantAccess<'de> for Content<'de> {
+impl<'de> de::VariantAccess<'de> for VariantContent<'de> {
     type Error = DeserializeError;
 
     fn unit_variant(self) -> Result<(), DeserializeError> {

@@ -23,7 +23,8 @@ use super::{Map, Number, Value};
 /// `()`); arrays of the right length are tuples; enums are externally
 /// tagged. Map keys, which are always strings on the wire, are parsed when
 /// the key type is a number or a bool: Python writes `{1: x}` as
-/// `{"1": x}`, and a `HashMap<u32, _>` reads it back. A mismatch names the
+/// `{"1": x}`, and a `HashMap<u32, _>` reads it back (and `"null"` is
+/// `None` for an optional key type, as `json.dumps` writes `None`). A mismatch names the
 /// path of the value at fault ([`DeserializeError::path`]).
 ///
 /// A type that asks for "any" value (an untagged enum, a flattened field,
@@ -98,38 +99,42 @@ fn unexpected(value: &Value) -> Unexpected<'_> {
 }
 
 /// Offers a number to a visitor that wants an integer: the integer itself
-/// when it fits 128 bits (the visitor checks its own range), an error
-/// naming the number when it does not; a float as a float, which an
+/// when it fits (the visitor checks its own range), an error naming the
+/// number when it needs more than 64 bits and the visitor asked for at
+/// most 64 (`wide` is false), or more than 128; a float as a float, which an
 /// integer visitor refuses as the wrong type.
 fn visit_integer<'de, V: Visitor<'de>>(
     n: &Number,
     visitor: V,
+    wide: bool,
 ) -> Result<V::Value, DeserializeError> {
     if !n.is_integer() {
         return visitor.visit_f64(n.as_f64());
     }
     let text = n.as_str();
     if let Ok(u) = text.parse::<u64>() {
-        visitor.visit_u64(u)
+        return visitor.visit_u64(u);
     } else if let Ok(i) = text.parse::<i64>() {
-        visitor.visit_i64(i)
-    } else if let Ok(u) = text.parse::<u128>() {
-        visitor.visit_u128(u)
-    } else if let Ok(i) = text.parse::<i128>() {
-        visitor.visit_i128(i)
-    } else {
-        // A peer may send thousands of digits: name a long one by its size.
-        let digits = text.trim_start_matches('-').len();
-        let found = if digits <= 40 {
-            format!("integer `{text}`")
-        } else {
-            format!("integer of {digits} digits")
-        };
-        Err(DeserializeError::invalid_value(
-            Unexpected::Other(&found),
-            &visitor,
-        ))
+        return visitor.visit_i64(i);
     }
+    if wide {
+        if let Ok(u) = text.parse::<u128>() {
+            return visitor.visit_u128(u);
+        } else if let Ok(i) = text.parse::<i128>() {
+            return visitor.visit_i128(i);
+        }
+    }
+    // A peer may send thousands of digits: name a long one by its size.
+    let digits = text.trim_start_matches('-').len();
+    let found = if digits <= 40 {
+        format!("integer `{text}`")
+    } else {
+        format!("integer of {digits} digits")
+    };
+    Err(DeserializeError::invalid_value(
+        Unexpected::Other(&found),
+        &visitor,
+    ))
 }
 
 /// Offers a number to a visitor that takes anything: the primitive that
@@ -258,8 +263,15 @@ fn visit_members<'de, V: Visitor<'de>>(
     Ok(value)
 }
 
-/// The integer methods of a deserializer, all through one helper.
-macro_rules! integer_methods {
+/// The number methods of a deserializer, through its three helpers
+/// `narrow` (up to 64 bits), `wide` (128 bits) and `float`.
+macro_rules! number_methods {
+    () => {
+        number_methods!(narrow: deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
+            deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64);
+        number_methods!(wide: deserialize_i128 deserialize_u128);
+        number_methods!(float: deserialize_f32 deserialize_f64);
+    };
     ($helper:ident: $($method:ident)*) => {$(
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeserializeError> {
             self.$helper(visitor)
@@ -268,11 +280,23 @@ macro_rules! integer_methods {
 }
 
 impl<'de> Node<'de> {
-    fn integer<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeserializeError> {
+    fn integer<V: Visitor<'de>>(
+        self,
+        visitor: V,
+        wide: bool,
+    ) -> Result<V::Value, DeserializeError> {
         if let Value::Number(n) = self.value() {
-            return visit_integer(n, visitor);
+            return visit_integer(n, visitor, wide);
         }
         de::Deserializer::deserialize_any(self, visitor)
+    }
+
+    fn narrow<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeserializeError> {
+        self.integer(visitor, false)
+    }
+
+    fn wide<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeserializeError> {
+        self.integer(visitor, true)
     }
 
     fn float<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeserializeError> {
@@ -330,10 +354,7 @@ impl<'de> de::Deserializer<'de> for Node<'de> {
         }
     }
 
-    integer_methods!(integer: deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
-        deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
-        deserialize_u128);
-    integer_methods!(float: deserialize_f32 deserialize_f64);
+    number_methods!();
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeserializeError> {
         if self.value().is_null() {
@@ -383,21 +404,21 @@ struct Variant<'de> {
 
 impl<'de> de::EnumAccess<'de> for Variant<'de> {
     type Error = DeserializeError;
-    type Variant = Content<'de>;
+    type Variant = VariantContent<'de>;
 
     fn variant_seed<S: DeserializeSeed<'de>>(
         self,
         seed: S,
-    ) -> Result<(S::Value, Content<'de>), DeserializeError> {
+    ) -> Result<(S::Value, VariantContent<'de>), DeserializeError> {
         let name = seed.deserialize(self.key)?;
-        Ok((name, Content(self.content)))
+        Ok((name, VariantContent(self.content)))
     }
 }
 
 /// The content of an enum variant.
-struct Content<'de>(Option<Node<'de>>);
+struct VariantContent<'de>(Option<Node<'de>>);
 
-impl<'de> de::VariantAccess<'de> for Content<'de> {
+impl<'de> de::VariantAccess<'de> for VariantContent<'de> {
     type Error = DeserializeError;
 
     fn unit_variant(self) -> Result<(), DeserializeError> {
@@ -473,11 +494,23 @@ impl<'de> Key<'de> {
         DeserializeError::invalid_type(Unexpected::Str(self.as_str()), visitor)
     }
 
-    fn integer<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeserializeError> {
+    fn integer<V: Visitor<'de>>(
+        self,
+        visitor: V,
+        wide: bool,
+    ) -> Result<V::Value, DeserializeError> {
         match Number::from_literal(self.as_str()).filter(Number::is_integer) {
-            Some(n) => visit_integer(&n, visitor),
+            Some(n) => visit_integer(&n, visitor, wide),
             None => Err(self.refuse(&visitor)),
         }
+    }
+
+    fn narrow<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeserializeError> {
+        self.integer(visitor, false)
+    }
+
+    fn wide<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeserializeError> {
+        self.integer(visitor, true)
     }
 
     fn float<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeserializeError> {
@@ -505,10 +538,7 @@ impl<'de> de::Deserializer<'de> for Key<'de> {
         }
     }
 
-    integer_methods!(integer: deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
-        deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
-        deserialize_u128);
-    integer_methods!(float: deserialize_f32 deserialize_f64);
+    number_methods!();
 
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeserializeError> {
         match self.as_str() {

@@ -213,7 +213,8 @@ impl DeserializeError {
 
     /// Where the value that did not fit is, from the root: `.` for the root
     /// itself, `.field`, `[index]`, `["key"]` for a key that is not an
-    /// identifier, e.g. `.frames[3].id`. Deserializing without
+    /// identifier, e.g. `.frames[3].id`; `.?` stands for an object key that
+    /// could not be read as the key type (the message quotes it). Deserializing without
     /// [`from_value`](super::from_value) does not track the path, and says `.`.
     ///
     /// ```
@@ -337,7 +338,7 @@ fn write_with_path(f: &mut fmt::Formatter<'_>, path: &str, message: &str) -> fmt
 
 /// A path in the jq style: `.name` for a key that is an identifier,
 /// `["key"]` (JSON-quoted) for any other key, `[3]` for an index, `.` alone
-/// for the root. serde_path_to_error's own rendering omits the leading dot
+/// for the root, `.?` for a key that could not be read. serde_path_to_error's own rendering omits the leading dot
 /// and writes every key bare, which is ambiguous for keys like `"1"` or `"a.b"`.
 fn render_path(path: &Path) -> String {
     let mut out = String::new();

@@ -604,7 +604,8 @@ impl Serialize for Number {
 
 /// Serializes as the JSON value it is, numbers as [`Number`] does; so a
 /// `Value` can be written by any serde format, and [`to_value`] of a `Value`
-/// gives back the same value.
+/// gives back the same value. (A format without `NaN` decides what to do
+/// with one: serde_json writes `null`.)
 ///
 /// ```
 /// use netgear::json::{parse, to_value};

@@ -44,6 +44,7 @@
 #[cfg(feature = "jpeg")]
 pub mod jpeg;
 pub mod json;
+pub mod media;
 #[cfg(feature = "reducer")]
 pub mod reducer;
 pub mod session;

@@ -57,17 +57,17 @@ impl MediaError {
     /// A stable identifier of what went wrong (spec/08 lists them).
     ///
     /// ```
-    /// assert_eq!(netgear::media::MediaError::NoJpegCodec.code(), "media.no-jpeg-codec");
+    /// assert_eq!(netgear::media::MediaError::NoJpegCodec.code(), "media-no-jpeg-codec");
     /// ```
     pub fn code(&self) -> &'static str {
         match self {
             #[cfg(feature = "jpeg")]
-            MediaError::Jpeg(JpegError::Codec(_) | JpegError::TooLarge { .. }) => "media.bad-jpeg",
+            MediaError::Jpeg(JpegError::Codec(_) | JpegError::TooLarge { .. }) => "media-bad-jpeg",
             #[cfg(feature = "jpeg")]
-            MediaError::Jpeg(_) => "media.cannot-compress",
+            MediaError::Jpeg(_) => "media-cannot-compress",
             #[cfg(feature = "reducer")]
-            MediaError::Reduce(_) => "media.cannot-reduce",
-            MediaError::NoJpegCodec => "media.no-jpeg-codec",
+            MediaError::Reduce(_) => "media-cannot-reduce",
+            MediaError::NoJpegCodec => "media-no-jpeg-codec",
         }
     }
 }

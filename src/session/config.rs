@@ -261,7 +261,7 @@ impl Config {
 /// ```
 /// use netgear::session::{Config, ConfigError, Pattern};
 /// let err = Config::new().multiserver(true).validate().unwrap_err();
-/// assert_eq!(err.code(), "config.multi-mode-pattern");
+/// assert_eq!(err.code(), "config-multi-mode-pattern");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -307,17 +307,17 @@ impl ConfigError {
     ///
     /// ```
     /// use netgear::session::ConfigError;
-    /// assert_eq!(ConfigError::ZeroTimeout.code(), "config.zero-timeout");
+    /// assert_eq!(ConfigError::ZeroTimeout.code(), "config-zero-timeout");
     /// ```
     pub fn code(&self) -> &'static str {
         match self {
-            ConfigError::BidirectionalNeedsSynchronousPattern { .. } => "config.bidirectional-pattern",
-            ConfigError::MultiModeNeedsPattern1Or2 { .. } => "config.multi-mode-pattern",
-            ConfigError::MultiServerAndMultiClient => "config.multi-modes-together",
-            ConfigError::ZeroTimeout => "config.zero-timeout",
-            ConfigError::SubscriberTimeout => "config.subscriber-timeout",
-            ConfigError::NoPort => "config.no-port",
-            ConfigError::SeveralPortsNeedMultiMode { .. } => "config.several-ports",
+            ConfigError::BidirectionalNeedsSynchronousPattern { .. } => "config-bidirectional-pattern",
+            ConfigError::MultiModeNeedsPattern1Or2 { .. } => "config-multi-mode-pattern",
+            ConfigError::MultiServerAndMultiClient => "config-multi-modes-together",
+            ConfigError::ZeroTimeout => "config-zero-timeout",
+            ConfigError::SubscriberTimeout => "config-subscriber-timeout",
+            ConfigError::NoPort => "config-no-port",
+            ConfigError::SeveralPortsNeedMultiMode { .. } => "config-several-ports",
         }
     }
 }

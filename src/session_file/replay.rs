@@ -464,7 +464,7 @@ pub fn replay(file: &SessionFile) -> Report {
             count: 1,
         });
     }
-    let Some(pattern) = Pattern::from_number(h.pattern) else {
+    let Ok(pattern) = Pattern::try_from(h.pattern) else {
         report.mismatches.push(Mismatch {
             machine: Machine::Server,
             at: None,
@@ -482,6 +482,7 @@ pub fn replay(file: &SessionFile) -> Report {
         request_timeout: Duration::from_millis(h.request_timeout_ms.max(1)),
         port: None,
         limits: Limits::default(),
+        subscriber_timeout: None,
     };
     if let Err(e) = config.validate() {
         report.mismatches.push(Mismatch {

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::Args;
 use netgear::jpeg::JpegOptions;
+use netgear::media::Media;
 use netgear::json::{self, Value};
 use netgear::session::{Config, Pattern};
 use netgear::transport::zmq::Protocol;
@@ -92,6 +93,15 @@ pub struct JpegArgs {
 }
 
 impl JpegArgs {
+    /// The media layer these flags describe: compression when --jpeg is
+    /// given, the local decoding flags in any case.
+    pub fn media(&self) -> Media {
+        match self.options() {
+            Some(options) => Media::new().jpeg(options),
+            None => Media::new().decode_flags(self.local()),
+        }
+    }
+
     /// The compression options, when --jpeg is given.
     pub fn options(&self) -> Option<JpegOptions> {
         self.jpeg.map(|colorspace| JpegOptions {
@@ -162,15 +172,13 @@ pub struct Ports(pub Vec<String>);
 impl ConnArgs {
     /// The session configuration these flags describe (not yet validated).
     pub fn config(&self) -> Config {
-        Config {
-            pattern: Pattern::from_number(self.pattern).expect("clap checks the range"),
-            bidirectional: self.bidirectional,
-            multiserver: self.multiserver,
-            multiclient: self.multiclient,
-            max_retries: self.max_retries,
-            request_timeout: self.request_timeout,
-            ..Config::default()
-        }
+        Config::new()
+            .pattern(Pattern::try_from(self.pattern).expect("clap checks the range"))
+            .bidirectional(self.bidirectional)
+            .multiserver(self.multiserver)
+            .multiclient(self.multiclient)
+            .max_retries(self.max_retries)
+            .request_timeout(self.request_timeout)
     }
 
     /// The protocol (clap restricts the names).

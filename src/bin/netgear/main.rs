@@ -5,6 +5,7 @@
 //! 1 on a runtime failure (the peer gone after the retries, a socket error).
 
 mod args;
+mod frames;
 mod natural;
 mod npy;
 mod output;
@@ -90,21 +91,10 @@ impl fmt::Display for CliError {
 impl From<Error> for CliError {
     fn from(e: Error) -> CliError {
         match e {
-            Error::Config(_) | Error::Options(_) => CliError::Usage(e.to_string()),
+            e if e.is_usage() => CliError::Usage(e.to_string()),
             other => CliError::Runtime(other.to_string()),
         }
     }
-}
-
-/// True when a blocking wait was cut short by a signal (Ctrl-C).
-pub fn interrupted(e: &Error) -> bool {
-    matches!(
-        e,
-        Error::Zmq {
-            source: zmq::Error::EINTR,
-            ..
-        }
-    )
 }
 
 /// Set by Ctrl-C: finish the current frame, close, summarise, exit 0.

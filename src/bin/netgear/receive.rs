@@ -4,23 +4,24 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use crate::natural::natural_frame;
 use clap::Args;
-use netgear::jpeg;
 use netgear::json::{Map, Value};
+use netgear::media::{Media, MediaError};
 use netgear::reducer::reducer;
+use netgear::session::{ClientEvent, Config, Delivery};
 use netgear::transport::zmq::{Client, ClientOptions, Error};
-use netgear::{Dtype, Payload, ReturnData};
+use netgear::{Dtype, Frame, Payload, ReturnData};
 
 use crate::args::{
     check_jpeg_fits, parse_json_arg, parse_percentage, parse_shape, ConnArgs, Content, JpegArgs,
     Shape,
 };
+use crate::natural::natural_frame;
 use crate::output::{describe_payload, JsonLines, Stats};
 use crate::preview::Preview;
 use crate::runstats::{RunStats, StatsArgs};
 use crate::synth::Synth;
-use crate::{interrupted, npy, CliError, StopFlag};
+use crate::{npy, CliError, StopFlag};
 
 #[derive(Args, Debug)]
 pub struct ReceiveArgs {
@@ -29,7 +30,7 @@ pub struct ReceiveArgs {
 
     /// Return data sent back with every frame (bidirectional mode): JSON
     /// (Python's dialect), or @PATH to read it from a file
-    #[arg(long = "return", value_name = "JSON", value_parser = parse_json_arg, conflicts_with = "return_frame")]
+    #[arg(long = "return", value_name = "JSON", value_parser = parse_json_arg, allow_hyphen_values = true, conflicts_with = "return_frame")]
     pub return_data: Option<Value>,
 
     /// Send back a synthetic frame of this shape with every frame
@@ -70,54 +71,13 @@ pub struct ReceiveArgs {
 }
 
 pub fn run(args: ReceiveArgs, quiet: bool, stop: StopFlag) -> Result<(), CliError> {
-    let ReceiveArgs {
-        conn,
-        return_data,
-        return_frame,
-        return_dtype,
-        content,
-        reduce,
-        save_dir,
-        preview,
-        jpeg,
-        stats: stats_args,
-    } = args;
-    let config = conn.config();
+    let config = args.conn.config();
     config
         .validate()
         .map_err(|e| CliError::Usage(Error::Config(e).to_string()))?;
-    let replies_with_data = config.bidirectional || config.multiclient;
-    let return_data = match (return_data, return_frame) {
-        (Some(v), _) => Some(ReturnData::Json(v)),
-        (None, Some(shape)) => {
-            let frame = match content {
-                Content::Natural => {
-                    if return_dtype != Dtype::Uint8 || !(2..=3).contains(&shape.0.len()) {
-                        return Err(CliError::Usage(
-                            "--content natural makes uint8 frames of shape H,W or H,W,C".into(),
-                        ));
-                    }
-                    natural_frame(&shape.0, 0)
-                }
-                Content::Ramp => Synth::new(return_dtype, shape.0)
-                    .map_err(CliError::Usage)?
-                    .frame(0),
-            };
-            let frame = match reduce {
-                Some(p) => reducer(&frame, p).map_err(|e| CliError::Usage(e.to_string()))?,
-                None => frame,
-            };
-            if let Some(cs) = jpeg.jpeg {
-                check_jpeg_fits(frame.shape(), frame.dtype(), cs).map_err(CliError::Usage)?;
-            }
-            Some(ReturnData::from(frame))
-        }
-        (None, None) => None,
-    };
-    if return_data.is_some() && !replies_with_data {
-        eprintln!("netgear: warning: return data is only sent in bidirectional (or multi-client) mode; ignoring it");
-    }
-    if let Some(dir) = &save_dir {
+    let media = args.jpeg.media();
+    let return_data = return_data(&args, &config, &media)?;
+    if let Some(dir) = &args.save_dir {
         std::fs::create_dir_all(dir).map_err(|e| {
             CliError::Usage(format!(
                 "cannot create the save directory {}: {e}",
@@ -125,7 +85,7 @@ pub fn run(args: ReceiveArgs, quiet: bool, stop: StopFlag) -> Result<(), CliErro
             ))
         })?;
     }
-    let preview = match &preview {
+    let preview = match &args.preview {
         Some(addr) => {
             let p = Preview::start(addr).map_err(CliError::Usage)?;
             if !quiet {
@@ -135,117 +95,268 @@ pub fn run(args: ReceiveArgs, quiet: bool, stop: StopFlag) -> Result<(), CliErro
         }
         None => None,
     };
-    let multiserver = config.multiserver;
-    let limit = config.limits.max_message_bytes;
-    let local_jpeg = jpeg.local();
-    let mut client = Client::new(ClientOptions {
-        address: conn.address.clone().unwrap_or_else(|| "*".into()),
-        ports: conn.port.0.clone(),
-        protocol: conn.protocol(),
-        config,
-        device_id: None,
-        jpeg: jpeg.options(),
-        // Decoded here, so that an undecodable JPEG can still be described.
-        decode_jpeg: false,
-    })?;
+    let mut client = Client::bind(
+        ClientOptions::new()
+            .address(args.conn.address.clone().unwrap_or_else(|| "*".into()))
+            .ports(args.conn.port.0.clone())
+            .protocol(args.conn.protocol())
+            .config(config),
+    )?;
     tracing::info!(endpoint = ?client.bound_endpoint(), "bound");
+    if let Some(data) = return_data {
+        client.set_return_data(data);
+    }
+    let mut receiving = Receiving {
+        out: JsonLines::new(args.conn.json),
+        stats: Stats::new("received", "frame interval", quiet),
+        run_stats: RunStats::new("receive", &args.stats),
+        media,
+        preview,
+        save_dir: args.save_dir,
+        multiserver: client.config().multiserver,
+        last_frame: None,
+    };
+    let ended = receiving.run(&mut client, args.conn.frames, &stop);
+    receiving.finish(client, ended, args.conn.frames)
+}
 
-    let mut out = JsonLines::new(conn.json);
-    let mut stats = Stats::new("received", "frame interval", quiet);
-    let mut run_stats = RunStats::new("receive", &stats_args);
-    let mut return_data = return_data;
-    let mut last_frame: Option<Instant> = None;
-    let mut failure = None;
-    while conn.frames.is_none_or(|n| stats.frames() < n) && !stop.load(Ordering::SeqCst) {
-        let received = match client.recv(return_data.take()) {
-            Ok(Some(r)) => r,
-            Ok(None) => {
-                tracing::info!("the server terminated");
-                break;
+/// The return data the flags ask for, JPEG-compressed as `media` says.
+fn return_data(
+    args: &ReceiveArgs,
+    config: &Config,
+    media: &Media,
+) -> Result<Option<ReturnData>, CliError> {
+    let data = match (&args.return_data, &args.return_frame) {
+        (Some(v), _) => Some(ReturnData::Json(v.clone())),
+        (None, Some(shape)) => {
+            let frame = return_frame(args, &shape.0)?;
+            if let Some(cs) = args.jpeg.jpeg {
+                check_jpeg_fits(frame.shape(), frame.dtype(), cs).map_err(CliError::Usage)?;
             }
-            Err(e) if !e.is_fatal() => {
-                eprintln!("netgear: {e}");
-                stats.error();
-                continue;
+            let data = media
+                .encode_return(frame)
+                .map_err(|e| CliError::Usage(format!("cannot compress --return-frame: {e}")))?;
+            Some(data)
+        }
+        (None, None) => None,
+    };
+    if data.is_some() && !config.replies_with_data() {
+        eprintln!("netgear: warning: return data is only sent in bidirectional (or multi-client) mode; ignoring it");
+    }
+    Ok(data)
+}
+
+/// The synthetic frame of `--return-frame`, shrunk by `--reduce`.
+fn return_frame(args: &ReceiveArgs, shape: &[usize]) -> Result<Frame, CliError> {
+    let frame = match args.content {
+        Content::Natural => {
+            if args.return_dtype != Dtype::Uint8 || !(2..=3).contains(&shape.len()) {
+                return Err(CliError::Usage(
+                    "--content natural makes uint8 frames of shape H,W or H,W,C".into(),
+                ));
             }
-            Err(e) if interrupted(&e) => break,
-            Err(e) => {
-                failure = Some(CliError::from(e));
-                break;
+            natural_frame(shape, 0)
+        }
+        Content::Ramp => Synth::new(args.return_dtype, shape.to_vec())
+            .map_err(CliError::Usage)?
+            .frame(0),
+    };
+    match args.reduce {
+        Some(p) => reducer(&frame, p).map_err(|e| CliError::Usage(e.to_string())),
+        None => Ok(frame),
+    }
+}
+
+/// Why the receive loop ended.
+enum Ended {
+    /// The server terminated, or --frames intact frames arrived, or Ctrl-C.
+    Normally,
+    /// A fatal error: the session or the output failed.
+    Failed(CliError),
+}
+
+/// What a receive run keeps between frames.
+struct Receiving {
+    out: JsonLines,
+    stats: Stats,
+    run_stats: RunStats,
+    media: Media,
+    preview: Option<Preview>,
+    save_dir: Option<PathBuf>,
+    multiserver: bool,
+    last_frame: Option<Instant>,
+}
+
+impl Receiving {
+    /// Receives until the server terminates, `frames` intact frames have
+    /// arrived, Ctrl-C, or a failure. A message or frame that cannot be
+    /// decoded is reported and the loop goes on.
+    fn run(&mut self, client: &mut Client, frames: Option<u64>, stop: &StopFlag) -> Ended {
+        while frames.is_none_or(|n| self.stats.frames() < n) && !stop.load(Ordering::SeqCst) {
+            let event = match client.recv() {
+                Ok(Some(event)) => event,
+                Ok(None) => {
+                    tracing::info!("the server terminated");
+                    break;
+                }
+                Err(e) if e.is_interrupted() => break,
+                Err(e) => return Ended::Failed(CliError::from(e)),
+            };
+            if let Err(ended) = self.event(event) {
+                return ended;
+            }
+        }
+        Ended::Normally
+    }
+
+    /// One event of the client; `Err` ends the run.
+    fn event(&mut self, event: ClientEvent) -> Result<(), Ended> {
+        match event {
+            ClientEvent::Frame(delivery) => self.frame(delivery),
+            ClientEvent::Rejected { error } => {
+                eprintln!("netgear: received a malformed message: {error}");
+                self.stats.error();
+                Ok(())
+            }
+            ClientEvent::ServerTerminated { port } => {
+                tracing::info!(port = %port.to_python_json(), "a server terminated");
+                Ok(())
+            }
+            ClientEvent::ServerSilent { port } => {
+                tracing::warn!(port = %port.to_python_json(), "server went silent while others keep sending");
+                Ok(())
+            }
+            ClientEvent::ServerResumed { port } => {
+                tracing::warn!(port = %port.to_python_json(), "silent server is back");
+                Ok(())
+            }
+            ClientEvent::PeerSilent { retries_left } => {
+                tracing::warn!(retries_left, "no frame from the server; rebinding");
+                Ok(())
+            }
+            other => {
+                tracing::debug!(?other, "event");
+                Ok(())
+            }
+        }
+    }
+
+    /// One delivered frame: decoded, shown, saved and printed when intact;
+    /// reported (and saved as it came) when it cannot be decoded.
+    fn frame(&mut self, delivery: Delivery) -> Result<(), Ended> {
+        let Delivery {
+            seq,
+            port,
+            message,
+            payload,
+            ..
+        } = delivery;
+        let compression = match &payload {
+            Payload::Jpeg { compression, .. } => Some(*compression),
+            Payload::Raw(_) => None,
+        };
+        let (payload, error) = match self.media.decode(payload.clone()) {
+            Ok(frame) => (Payload::Raw(frame), None),
+            Err(e) => (payload, Some(e)),
+        };
+        let interval = match &error {
+            None => Some(self.intact_frame()),
+            Some(e) => {
+                self.bad_frame(seq, e);
+                None
             }
         };
-        let now = Instant::now();
-        if last_frame.is_none() {
-            stats.restart();
+        if let (Some(p), Payload::Raw(frame)) = (&self.preview, &payload) {
+            let colorspace = compression.map(|c| c.colorspace);
+            p.publish(seq, frame, colorspace, &message, interval.flatten());
         }
-        let interval = last_frame.map(|t| now - t);
-        stats.frame(interval);
-        last_frame = Some(now);
-        let mut received = received;
-        let mut jpeg_error = None;
-        if matches!(received.payload, Payload::Jpeg { .. }) {
-            match jpeg::decode_with_limit(&received.payload, &local_jpeg, limit) {
-                Ok(frame) => received.payload = Payload::Raw(frame),
-                Err(error) => {
-                    let e = Error::BadJpeg {
-                        seq: received.seq,
-                        what: "frame",
-                        error,
-                    };
-                    eprintln!("netgear: {e}");
-                    stats.error();
-                    jpeg_error = Some(e.to_string());
-                }
-            }
-        }
-        if let (Some(p), Payload::Raw(frame)) = (&preview, &received.payload) {
-            let colorspace = received.compression.map(|c| c.colorspace);
-            p.publish(received.seq, frame, colorspace, &received.message, interval);
-        }
-        if let Some(dir) = &save_dir {
-            let saved = match &received.payload {
-                Payload::Raw(frame) => {
-                    npy::save(&dir.join(format!("frame_{:06}.npy", received.seq)), frame)
-                }
-                Payload::Jpeg { data, .. } => {
-                    std::fs::write(dir.join(format!("frame_{:06}.jpg", received.seq)), data)
-                }
-            };
-            if let Err(e) = saved {
-                failure = Some(CliError::Runtime(format!(
-                    "cannot save frame {} in {}: {e}",
-                    received.seq,
-                    dir.display()
-                )));
-                break;
-            }
-        }
-        let written = out.line(|| {
+        self.save(seq, &payload).map_err(Ended::Failed)?;
+        let multiserver = self.multiserver;
+        let written = self.out.line(|| {
             let mut m = Map::new();
-            m.insert("seq", received.seq);
-            m.insert("message", received.message);
-            describe_payload(&mut m, &received.payload);
-            if let Some(e) = jpeg_error {
-                m.insert("error", e);
+            m.insert("seq", seq);
+            m.insert("message", message);
+            describe_payload(&mut m, &payload);
+            if let Some(e) = &error {
+                m.insert("error", format!("the JPEG frame of frame {seq} cannot be decoded: {e}"));
             }
             if multiserver {
-                m.insert("port", received.port.unwrap_or(Value::Null));
+                m.insert("port", port.unwrap_or(Value::Null));
             }
             m
         });
         if let Err(e) = written {
-            if e.kind() != std::io::ErrorKind::BrokenPipe {
-                failure = Some(CliError::Runtime(format!("cannot write to stdout: {e}")));
-            }
-            break;
+            return Err(stdout_failure(e));
         }
-        run_stats.frame(None);
+        self.run_stats.frame(None);
+        Ok(())
     }
-    if let Err(e) = run_stats.finish() {
-        failure.get_or_insert(CliError::Runtime(format!("cannot write --stats: {e}")));
+
+    /// Counts an intact frame; returns the interval since the last one.
+    fn intact_frame(&mut self) -> Option<std::time::Duration> {
+        let now = Instant::now();
+        if self.last_frame.is_none() {
+            self.stats.restart();
+        }
+        let interval = self.last_frame.map(|t| now - t);
+        self.stats.frame(interval);
+        self.last_frame = Some(now);
+        interval
     }
-    // Dropping the client lets the last answer leave before the socket closes.
-    client.close();
-    stats.summary();
-    failure.map_or(Ok(()), Err)
+
+    fn bad_frame(&mut self, seq: u64, error: &MediaError) {
+        eprintln!("netgear: the JPEG frame of frame {seq} cannot be decoded: {error}");
+        self.stats.error();
+    }
+
+    /// `--save-dir`: a decoded frame as .npy, an undecodable JPEG as .jpg.
+    fn save(&self, seq: u64, payload: &Payload) -> Result<(), CliError> {
+        let Some(dir) = &self.save_dir else {
+            return Ok(());
+        };
+        let saved = match payload {
+            Payload::Raw(frame) => npy::save(&dir.join(format!("frame_{seq:06}.npy")), frame),
+            Payload::Jpeg { data, .. } => std::fs::write(dir.join(format!("frame_{seq:06}.jpg")), data),
+        };
+        saved.map_err(|e| {
+            CliError::Runtime(format!(
+                "cannot save frame {seq} in {}: {e}",
+                dir.display()
+            ))
+        })
+    }
+
+    /// The stats file, the closing handshake, the summary and the status:
+    /// with --frames N, success means N intact frames arrived.
+    fn finish(self, client: Client, ended: Ended, frames: Option<u64>) -> Result<(), CliError> {
+        let mut failure = match ended {
+            Ended::Failed(e) => Some(e),
+            Ended::Normally => None,
+        };
+        if let Err(e) = self.run_stats.finish() {
+            failure.get_or_insert(CliError::Runtime(format!("cannot write --stats: {e}")));
+        }
+        if let Err(e) = client.close() {
+            failure.get_or_insert(CliError::from(e));
+        }
+        self.stats.summary();
+        let intact = self.stats.frames();
+        if let (None, Some(n)) = (&failure, frames) {
+            if intact < n {
+                failure = Some(CliError::Runtime(format!(
+                    "only {intact} of the {n} frames asked for arrived intact"
+                )));
+            }
+        }
+        failure.map_or(Ok(()), Err)
+    }
+}
+
+/// A failed write to stdout ends the run; a closed pipe ends it quietly.
+fn stdout_failure(e: std::io::Error) -> Ended {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Ended::Normally
+    } else {
+        Ended::Failed(CliError::Runtime(format!("cannot write to stdout: {e}")))
+    }
 }

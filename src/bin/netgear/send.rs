@@ -2,27 +2,24 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use std::sync::mpsc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::natural::natural_frame;
 use clap::Args;
-use netgear::jpeg::{self, JpegOptions};
 use netgear::json::{Map, Value};
-use netgear::reducer::reducer;
+use netgear::media::Media;
 use netgear::source::{SourceOptions, VideoSource};
-use netgear::transport::zmq::{Error, Server, ServerOptions};
-use netgear::{Dtype, Frame, Payload, ReturnData};
+use netgear::transport::zmq::{Error, Outcome, Sent, Server, ServerOptions};
+use netgear::{Dtype, Payload, ReturnData};
 
 use crate::args::{
     check_jpeg_fits, parse_json_arg, parse_percentage, parse_secs, parse_shape, ConnArgs, Content,
     JpegArgs, Shape,
 };
+use crate::frames::{Frames, Maker, Payloads, Unmade};
 use crate::output::{describe_payload, JsonLines, Stats};
 use crate::runstats::{RunStats, StatsArgs};
 use crate::synth::Synth;
-use crate::{interrupted, npy, CliError, StopFlag};
+use crate::{npy, CliError, StopFlag};
 
 #[derive(Args, Debug)]
 pub struct SendArgs {
@@ -40,7 +37,7 @@ pub struct SendArgs {
 
     /// Message sent with every frame: JSON (Python's dialect: NaN, Infinity
     /// and big integers are kept), or @PATH to read it from a file
-    #[arg(long, value_name = "JSON", value_parser = parse_json_arg)]
+    #[arg(long, value_name = "JSON", value_parser = parse_json_arg, allow_hyphen_values = true)]
     pub message: Option<Value>,
 
     /// Send at most this many frames per second; 0: as fast as the lockstep
@@ -98,126 +95,301 @@ fn parse_fps(text: &str) -> Result<f64, String> {
     }
 }
 
-/// Where the frames come from.
-enum Frames {
-    Synth(Synth),
-    Natural(Vec<usize>),
-    Video(VideoSource),
-}
-
-impl Frames {
-    /// Frame k, or `None` at the end of the video.
-    fn next(&mut self, k: u64) -> Option<Result<Frame, CliError>> {
-        match self {
-            Frames::Synth(s) => Some(Ok(s.frame(k))),
-            Frames::Natural(shape) => Some(Ok(natural_frame(shape, k))),
-            Frames::Video(v) => v
-                .next()
-                .map(|r| r.map_err(|e| CliError::Runtime(e.to_string()))),
-        }
-    }
-}
-
-/// Why a frame could not be made.
-enum Unmade {
-    /// The end of the run (the source failed).
-    Fatal(CliError),
-    /// This frame only (JPEG compression failed): go on with the next.
-    Skipped(Error),
-}
-
-/// Frame k, ready to send: made, reduced, kept for `--cycle`, compressed.
-struct Maker {
+/// The frames a run sends: where from, their shape and type after
+/// `--reduce`, and the rate.
+struct Source {
     frames: Frames,
-    reduce: Option<f64>,
-    cycle: Option<u64>,
-    kept: Vec<Frame>,
-    jpeg: Option<JpegOptions>,
+    shape: Vec<usize>,
+    dtype: Dtype,
+    fps: Option<f64>,
 }
 
-impl Maker {
-    /// Payload k, or `None` at the end of the video.
-    fn make(&mut self, k: u64) -> Option<Result<Payload, Unmade>> {
-        let frame = match self.cycle {
-            Some(c) if k >= c => self.kept[(k % c) as usize].clone(),
-            _ => {
-                let frame = match self.frames.next(k)? {
-                    Ok(frame) => frame,
-                    Err(e) => return Some(Err(Unmade::Fatal(e))),
-                };
-                let frame = match self.reduce.map(|p| reducer(&frame, p)) {
-                    None => frame,
-                    Some(Ok(small)) => small,
-                    Some(Err(e)) => {
-                        return Some(Err(Unmade::Fatal(CliError::Runtime(e.to_string()))))
-                    }
-                };
-                if self.cycle.is_some() {
-                    self.kept.push(frame.clone());
+/// Opens the video, or sets up the synthetic frames.
+fn open_source(args: &SendArgs) -> Result<Source, CliError> {
+    let (frames, shape, dtype, fps) = match &args.source {
+        Some(path) => {
+            let options = SourceOptions {
+                looping: args.looping,
+                ..SourceOptions::default()
+            };
+            let video = VideoSource::open(path, &options).map_err(|e| {
+                if e.is_bad_input() {
+                    CliError::Usage(e.to_string())
+                } else {
+                    CliError::Runtime(e.to_string())
                 }
-                frame
+            })?;
+            tracing::info!(width = video.width(), height = video.height(), rate = ?video.frame_rate(), "video opened");
+            let shape = vec![video.height(), video.width(), 3];
+            let rate = video.frame_rate();
+            (Frames::Video(video), shape, Dtype::Uint8, args.fps.or(rate))
+        }
+        None if args.content == Content::Natural => {
+            if args.dtype != Dtype::Uint8 || !(2..=3).contains(&args.shape.0.len()) {
+                return Err(CliError::Usage(
+                    "--content natural makes uint8 frames of shape H,W or H,W,C".into(),
+                ));
+            }
+            let s = args.shape.0.clone();
+            (Frames::Natural(s.clone()), s, args.dtype, args.fps)
+        }
+        None => {
+            let synth = Synth::new(args.dtype, args.shape.0.clone()).map_err(CliError::Usage)?;
+            (Frames::Synth(synth), args.shape.0.clone(), args.dtype, args.fps)
+        }
+    };
+    let shape = reduced_shape(args.reduce, shape, dtype)?;
+    if let Some(cs) = args.jpeg.jpeg {
+        check_jpeg_fits(&shape, dtype, cs).map_err(CliError::Usage)?;
+    }
+    let fps = fps.filter(|&f| f != 0.0);
+    Ok(Source {
+        frames,
+        shape,
+        dtype,
+        fps,
+    })
+}
+
+/// The shape frames have after `--reduce`, or why they cannot be reduced.
+fn reduced_shape(
+    reduce: Option<f64>,
+    mut shape: Vec<usize>,
+    dtype: Dtype,
+) -> Result<Vec<usize>, CliError> {
+    let Some(p) = reduce else {
+        return Ok(shape);
+    };
+    let (h, w) = match shape[..] {
+        [h, w] | [h, w, _] => (h, w),
+        _ => {
+            return Err(CliError::Usage(
+                "--reduce needs frames of shape H,W or H,W,C".into(),
+            ))
+        }
+    };
+    if !matches!(dtype, Dtype::Uint8 | Dtype::Uint16 | Dtype::Float32)
+        || shape.get(2).is_some_and(|&c| c > 4)
+    {
+        return Err(CliError::Usage(format!(
+            "--reduce works on uint8, uint16 and float32 frames of up to 4 channels, not {dtype} {shape:?}"
+        )));
+    }
+    let (h, w) =
+        netgear::reducer::reduced_size(h, w, p).map_err(|e| CliError::Usage(e.to_string()))?;
+    shape[0] = h;
+    shape[1] = w;
+    Ok(shape)
+}
+
+pub fn run(args: SendArgs, quiet: bool, stop: StopFlag) -> Result<(), CliError> {
+    let config = args.conn.config();
+    config
+        .validate()
+        .map_err(|e| CliError::Usage(Error::Config(e).to_string()))?;
+    let source = open_source(&args)?;
+    tracing::debug!(shape = ?source.shape, dtype = %source.dtype, "frames");
+    if let Some(dir) = &args.save_dir {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            CliError::Usage(format!(
+                "cannot create the save directory {}: {e}",
+                dir.display()
+            ))
+        })?;
+    }
+    let media = args.jpeg.media();
+    let server = Server::connect(
+        ServerOptions::new()
+            .address(args.conn.address.clone().unwrap_or_else(|| "localhost".into()))
+            .ports(args.conn.port.0.clone())
+            .protocol(args.conn.protocol())
+            .config(config),
+    )?;
+    tracing::info!(endpoints = ?server.endpoints(), "connected");
+    let payloads = Payloads::new(Maker {
+        frames: source.frames,
+        reduce: args.reduce,
+        cycle: args.cycle,
+        kept: Vec::new(),
+        media: media.clone(),
+    });
+    let mut sending = Sending {
+        message: args.message.clone().unwrap_or(Value::Null),
+        multiclient: server.config().multiclient,
+        media,
+        save_dir: args.save_dir.clone(),
+        out: JsonLines::new(args.conn.json),
+        stats: Stats::new("sent", "round trip", quiet),
+        run_stats: RunStats::new("send", &args.stats),
+    };
+    let limits = Limits {
+        frames: args.conn.frames,
+        duration: args.duration,
+        period: source.fps.map(|f| Duration::from_secs_f64(1.0 / f)),
+    };
+    sending.run(server, payloads, &limits, &stop)
+}
+
+/// When a run stops, and how fast it goes.
+struct Limits {
+    frames: Option<u64>,
+    duration: Option<Duration>,
+    /// The frame period (`--fps`), if paced.
+    period: Option<Duration>,
+}
+
+/// What a send run keeps between frames.
+struct Sending {
+    message: Value,
+    multiclient: bool,
+    /// Decodes JPEG frames the receiver returns.
+    media: Media,
+    save_dir: Option<PathBuf>,
+    out: JsonLines,
+    stats: Stats,
+    run_stats: RunStats,
+}
+
+impl Sending {
+    /// Sends until the limits, the end of the video, Ctrl-C or a failure,
+    /// then closes and summarises.
+    fn run(
+        &mut self,
+        mut server: Server,
+        mut payloads: Payloads,
+        limits: &Limits,
+        stop: &StopFlag,
+    ) -> Result<(), CliError> {
+        let mut failure = self.send_all(&mut server, &mut payloads, limits, stop).err();
+        // The CPU time of the window: before the making thread stops (it runs
+        // as far ahead of the window's end as it ran ahead of its start).
+        if let Err(e) = self.run_stats.finish() {
+            failure.get_or_insert(CliError::Runtime(format!("cannot write --stats: {e}")));
+        }
+        payloads.finish();
+        // The termination handshake (skipped by the library when the peer is gone).
+        match server.close() {
+            Ok(acknowledged) => tracing::info!(acknowledged, "closed"),
+            Err(e) if failure.is_none() && !e.is_interrupted() => failure = Some(e.into()),
+            Err(e) => tracing::warn!(error = %e, "termination handshake failed"),
+        }
+        self.stats.summary();
+        failure.map_or(Ok(()), Err)
+    }
+
+    fn send_all(
+        &mut self,
+        server: &mut Server,
+        payloads: &mut Payloads,
+        limits: &Limits,
+        stop: &StopFlag,
+    ) -> Result<(), CliError> {
+        let paced_from = Instant::now();
+        let mut first_frame: Option<Instant> = None;
+        let mut k: u64 = 0;
+        while limits.frames.is_none_or(|n| k < n) && !stop.load(Ordering::SeqCst) {
+            if let (Some(d), Some(t0)) = (limits.duration, first_frame) {
+                if t0.elapsed() >= d {
+                    break;
+                }
+            }
+            let payload = match payloads.next(k) {
+                None => break, // the end of the video
+                Some(Err(Unmade::Fatal(e))) => return Err(e),
+                Some(Err(Unmade::Skipped(e))) => Err(e),
+                Some(Ok(payload)) => Ok(payload),
+            };
+            if let Some(period) = limits.period {
+                // Frame k leaves no earlier than k periods after the first.
+                let due = paced_from + period.mul_f64(k as f64);
+                std::thread::sleep(due.saturating_duration_since(Instant::now()));
+            }
+            let started = Instant::now();
+            let line = match payload {
+                Err(e) => self.unsendable(k, &e.to_string(), started),
+                Ok(payload) => match server.send_value(payload, self.message.clone()) {
+                    Ok(sent) => self.answered(sent, started)?,
+                    Err(e) if e.is_interrupted() => break,
+                    Err(e) => return Err(CliError::from(e)),
+                },
+            };
+            match self.out.line(|| line) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => break,
+                Err(e) => return Err(CliError::Runtime(format!("cannot write to stdout: {e}"))),
+            }
+            k += 1;
+            first_frame.get_or_insert_with(Instant::now);
+        }
+        Ok(())
+    }
+
+    /// Frame `k` could not be compressed: reported, nothing sent.
+    fn unsendable(&mut self, k: u64, error: &str, started: Instant) -> Map {
+        eprintln!("netgear: cannot JPEG-compress frame {k}: {error}");
+        self.stats.error();
+        self.stats.frame(None);
+        self.run_stats.frame(Some(started.elapsed()));
+        error_line(k, format!("cannot JPEG-compress the frame: {error}"))
+    }
+
+    /// The JSON line of an answered frame; a bad answer or an undecodable
+    /// returned frame is reported in it (and on stderr), and the run goes on.
+    fn answered(&mut self, sent: Sent, started: Instant) -> Result<Map, CliError> {
+        let rtt = started.elapsed();
+        self.run_stats.frame(Some(rtt));
+        let seq = sent.seq;
+        let problem = match sent.outcome {
+            Outcome::Reply(data) => match self.media.decode_return(data) {
+                Ok(data) => {
+                    self.save_reply(seq, &data)?;
+                    self.stats.frame(Some(rtt));
+                    return Ok(self.reply_line(seq, sent.port, Some(data), rtt));
+                }
+                Err(e) => format!("the JPEG returned frame of frame {seq} cannot be decoded: {e}"),
+            },
+            Outcome::Rejected { reason } => format!("the client rejected frame {seq}: {reason}"),
+            Outcome::BadReply(e) => format!("the reply to frame {seq} is malformed: {e}"),
+            _ => {
+                self.stats.frame(Some(rtt));
+                return Ok(self.reply_line(seq, sent.port, None, rtt));
             }
         };
-        Some(match &self.jpeg {
-            Some(options) => {
-                jpeg::encode(&frame, options).map_err(|e| Unmade::Skipped(Error::JpegEncode(e)))
-            }
-            None => Ok(Payload::Raw(frame)),
-        })
+        eprintln!("netgear: {problem}");
+        self.stats.error();
+        self.stats.frame(None);
+        Ok(error_line(seq, problem))
+    }
+
+    fn reply_line(&self, seq: u64, port: Option<Value>, reply: Option<ReturnData>, rtt: Duration) -> Map {
+        let mut m = Map::new();
+        m.insert("seq", seq);
+        m.insert("reply", reply_json(reply));
+        if self.multiclient {
+            m.insert("port", port.unwrap_or(Value::Null));
+        }
+        m.insert("rtt_us", (rtt.as_secs_f64() * 1e7).round() / 10.0);
+        m
+    }
+
+    /// `--save-dir`: a returned frame as reply_NNNNNN.npy.
+    fn save_reply(&self, seq: u64, data: &ReturnData) -> Result<(), CliError> {
+        let (Some(dir), ReturnData::Frame(Payload::Raw(frame))) = (&self.save_dir, data) else {
+            return Ok(());
+        };
+        let path = dir.join(format!("reply_{seq:06}.npy"));
+        npy::save(&path, frame)
+            .map_err(|e| CliError::Runtime(format!("cannot save {}: {e}", path.display())))
     }
 }
 
-/// Where the send loop takes its payloads from. When making a frame costs
-/// real work (JPEG, --reduce, a video, natural frames), a thread makes frame
-/// k + 1 while frame k is on its way and answered (the lockstep allows no
-/// more), through a queue of one: it runs at most two frames ahead.
-enum Payloads {
-    Inline(Box<Maker>),
-    Pipelined {
-        queue: mpsc::Receiver<Option<Result<Payload, Unmade>>>,
-        maker: JoinHandle<()>,
-    },
-}
-
-impl Payloads {
-    fn new(maker: Maker) -> Payloads {
-        let costly = maker.jpeg.is_some()
-            || maker.reduce.is_some()
-            || !matches!(maker.frames, Frames::Synth(_));
-        if !costly {
-            return Payloads::Inline(Box::new(maker));
-        }
-        let (tx, queue) = mpsc::sync_channel(1);
-        let mut maker = maker;
-        let handle = std::thread::spawn(move || {
-            for k in 0.. {
-                let item = maker.make(k);
-                let last = matches!(item, None | Some(Err(Unmade::Fatal(_))));
-                if tx.send(item).is_err() || last {
-                    return;
-                }
-            }
-        });
-        Payloads::Pipelined {
-            queue,
-            maker: handle,
-        }
-    }
-
-    fn next(&mut self, k: u64) -> Option<Result<Payload, Unmade>> {
-        match self {
-            Payloads::Inline(maker) => maker.make(k),
-            Payloads::Pipelined { queue, .. } => queue.recv().ok().flatten(),
-        }
-    }
-
-    /// Stops the making thread (it ends at its next hand-over).
-    fn finish(self) {
-        if let Payloads::Pipelined { queue, maker } = self {
-            drop(queue);
-            let _ = maker.join();
-        }
-    }
+/// The JSON line of a frame that went wrong.
+fn error_line(seq: u64, error: String) -> Map {
+    let mut m = Map::new();
+    m.insert("seq", seq);
+    m.insert("reply", Value::Null);
+    m.insert("error", error);
+    m
 }
 
 /// The JSON form of return data: the value itself, or a description of a
@@ -232,227 +404,4 @@ fn reply_json(reply: Option<ReturnData>) -> Value {
             Value::Object(m)
         }
     }
-}
-
-pub fn run(args: SendArgs, quiet: bool, stop: StopFlag) -> Result<(), CliError> {
-    let SendArgs {
-        conn,
-        shape,
-        dtype,
-        message,
-        fps,
-        duration,
-        cycle,
-        content,
-        source,
-        looping,
-        reduce,
-        save_dir,
-        jpeg,
-        stats: stats_args,
-    } = args;
-    let config = conn.config();
-    config
-        .validate()
-        .map_err(|e| CliError::Usage(Error::Config(e).to_string()))?;
-    let (frames, frame_shape, frame_dtype, mut fps) = match &source {
-        Some(path) => {
-            let options = SourceOptions {
-                looping,
-                ..SourceOptions::default()
-            };
-            let video = VideoSource::open(path, &options).map_err(|e| {
-                if e.is_bad_input() {
-                    CliError::Usage(e.to_string())
-                } else {
-                    CliError::Runtime(e.to_string())
-                }
-            })?;
-            tracing::info!(
-                width = video.width(),
-                height = video.height(),
-                rate = ?video.frame_rate(),
-                "video opened"
-            );
-            let shape = vec![video.height(), video.width(), 3];
-            let rate = video.frame_rate();
-            (Frames::Video(video), shape, Dtype::Uint8, fps.or(rate))
-        }
-        None if content == Content::Natural => {
-            if dtype != Dtype::Uint8 || !(2..=3).contains(&shape.0.len()) {
-                return Err(CliError::Usage(
-                    "--content natural makes uint8 frames of shape H,W or H,W,C".into(),
-                ));
-            }
-            let s = shape.0.clone();
-            (Frames::Natural(s.clone()), s, dtype, fps)
-        }
-        None => {
-            let s = shape.0.clone();
-            let synth = Synth::new(dtype, shape.0).map_err(CliError::Usage)?;
-            (Frames::Synth(synth), s, dtype, fps)
-        }
-    };
-    if fps == Some(0.0) {
-        fps = None;
-    }
-    let mut sent_shape = frame_shape.clone();
-    if let Some(p) = reduce {
-        let (h, w) = match frame_shape[..] {
-            [h, w] | [h, w, _] => (h, w),
-            _ => {
-                return Err(CliError::Usage(
-                    "--reduce needs frames of shape H,W or H,W,C".into(),
-                ))
-            }
-        };
-        let (h, w) =
-            netgear::reducer::reduced_size(h, w, p).map_err(|e| CliError::Usage(e.to_string()))?;
-        sent_shape[0] = h;
-        sent_shape[1] = w;
-        if !matches!(frame_dtype, Dtype::Uint8 | Dtype::Uint16 | Dtype::Float32)
-            || frame_shape.get(2).is_some_and(|&c| c > 4)
-        {
-            return Err(CliError::Usage(format!(
-                "--reduce works on uint8, uint16 and float32 frames of up to 4 channels, not {frame_dtype} {frame_shape:?}"
-            )));
-        }
-    }
-    if let Some(cs) = jpeg.jpeg {
-        check_jpeg_fits(&sent_shape, frame_dtype, cs).map_err(CliError::Usage)?;
-    }
-    if let Some(dir) = &save_dir {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            CliError::Usage(format!(
-                "cannot create the save directory {}: {e}",
-                dir.display()
-            ))
-        })?;
-    }
-    let message = message.unwrap_or(Value::Null);
-    let multiclient = config.multiclient;
-    let mut server = Server::new(ServerOptions {
-        address: conn.address.clone().unwrap_or_else(|| "localhost".into()),
-        ports: conn.port.0.clone(),
-        protocol: conn.protocol(),
-        config,
-        jpeg: jpeg.options(),
-        decode_jpeg: true,
-    })?;
-    tracing::info!(endpoints = ?server.endpoints(), "connected");
-
-    let mut out = JsonLines::new(conn.json);
-    let mut stats = Stats::new("sent", "round trip", quiet);
-    let mut run_stats = RunStats::new("send", &stats_args);
-    let mut failure = None;
-    let mut k: u64 = 0;
-    let period = fps.map(|f| Duration::from_secs_f64(1.0 / f));
-    let paced_from = Instant::now();
-    let mut first_frame: Option<Instant> = None;
-    let mut payloads = Payloads::new(Maker {
-        frames,
-        reduce,
-        cycle,
-        kept: Vec::new(),
-        jpeg: jpeg.options(),
-    });
-    while conn.frames.is_none_or(|n| k < n) && !stop.load(Ordering::SeqCst) {
-        if let (Some(d), Some(t0)) = (duration, first_frame) {
-            if t0.elapsed() >= d {
-                break;
-            }
-        }
-        let payload = match payloads.next(k) {
-            None => break, // the end of the video
-            Some(Err(Unmade::Fatal(e))) => {
-                failure = Some(e);
-                break;
-            }
-            Some(Err(Unmade::Skipped(e))) => Err(e),
-            Some(Ok(payload)) => Ok(payload),
-        };
-        if let Some(period) = period {
-            // Frame k leaves no earlier than k periods after the first.
-            let due = paced_from + period.mul_f64(k as f64);
-            std::thread::sleep(due.saturating_duration_since(Instant::now()));
-        }
-        let started = Instant::now();
-        let sent = payload.and_then(|p| server.send(p, message.clone()));
-        let written = match sent {
-            Ok(sent) => {
-                let rtt = started.elapsed();
-                stats.frame(Some(rtt));
-                run_stats.frame(Some(rtt));
-                if let (Some(dir), Some(ReturnData::Frame(Payload::Raw(f)))) =
-                    (&save_dir, &sent.reply)
-                {
-                    let path = dir.join(format!("reply_{:06}.npy", sent.seq));
-                    if let Err(e) = npy::save(&path, f) {
-                        failure = Some(CliError::Runtime(format!(
-                            "cannot save {}: {e}",
-                            path.display()
-                        )));
-                        break;
-                    }
-                }
-                out.line(|| {
-                    let mut m = Map::new();
-                    m.insert("seq", sent.seq);
-                    m.insert("reply", reply_json(sent.reply));
-                    if multiclient {
-                        m.insert("port", sent.port.unwrap_or(Value::Null));
-                    }
-                    m.insert("rtt_us", (rtt.as_secs_f64() * 1e7).round() / 10.0);
-                    m
-                })
-            }
-            Err(e) if !e.is_fatal() => {
-                // Rejected or a malformed answer: the frame was handed over.
-                eprintln!("netgear: {e}");
-                stats.error();
-                stats.frame(None);
-                run_stats.frame(Some(started.elapsed()));
-                let seq = match &e {
-                    Error::Rejected { seq, .. }
-                    | Error::BadReply { seq, .. }
-                    | Error::BadJpeg { seq, .. } => *seq,
-                    _ => k,
-                };
-                out.line(|| {
-                    let mut m = Map::new();
-                    m.insert("seq", seq);
-                    m.insert("reply", Value::Null);
-                    m.insert("error", e.to_string());
-                    m
-                })
-            }
-            Err(e) if interrupted(&e) => break,
-            Err(e) => {
-                failure = Some(CliError::from(e));
-                break;
-            }
-        };
-        if let Err(e) = written {
-            if e.kind() != std::io::ErrorKind::BrokenPipe {
-                failure = Some(CliError::Runtime(format!("cannot write to stdout: {e}")));
-            }
-            break;
-        }
-        k += 1;
-        first_frame.get_or_insert_with(Instant::now);
-    }
-    // The CPU time of the window: before the making thread stops (it runs
-    // as far ahead of the window's end as it ran ahead of its start).
-    if let Err(e) = run_stats.finish() {
-        failure.get_or_insert(CliError::Runtime(format!("cannot write --stats: {e}")));
-    }
-    payloads.finish();
-    // The termination handshake (skipped by the library when the peer is gone).
-    match server.close() {
-        Ok(acknowledged) => tracing::info!(acknowledged, "closed"),
-        Err(e) if failure.is_none() && !interrupted(&e) => failure = Some(e.into()),
-        Err(e) => tracing::warn!(error = %e, "termination handshake failed"),
-    }
-    stats.summary();
-    failure.map_or(Ok(()), Err)
 }

@@ -2,97 +2,42 @@
 
 use std::time::Instant;
 
-use super::socket::{Role, Socket};
-use super::{check_options, endpoints, Error, Protocol};
-#[cfg(feature = "jpeg")]
-use crate::jpeg::{self, JpegOptions};
-use crate::json::Value;
-use crate::session::{self, ClientEvent, ClientState, Config};
-use crate::wire::{Compression, Payload, ReturnData};
+use serde::Serialize;
 
-/// Where and how a [`Client`] binds. Defaults are vidgear's.
-///
-/// ```
-/// use netgear::transport::zmq::ClientOptions;
-/// assert_eq!(ClientOptions::default().address, "*");
-/// ```
-#[derive(Debug, Clone)]
-pub struct ClientOptions {
-    /// Interface to bind (`*` for all) or ipc path prefix.
-    pub address: String,
-    /// One port, or the servers' ports in multi-server mode. In multi-client
-    /// mode, the single port is also announced in every reply.
-    pub ports: Vec<String>,
-    /// `tcp` or `ipc`.
-    pub protocol: Protocol,
-    /// The session rules.
-    pub config: Config,
-    /// The id in plain-mode confirmations; random when `None`.
-    pub device_id: Option<String>,
-    /// JPEG-compress raw frames given as return data with these options
-    /// (vidgear's `jpeg_compression*` on the client); `None` (the default)
-    /// returns them raw. Their fast-DCT and fast-upsampling flags also
-    /// apply when decoding received frames (vidgear's defaults when `None`).
-    #[cfg(feature = "jpeg")]
-    pub jpeg: Option<JpegOptions>,
-    /// Decompress JPEG frames as they arrive (default on). Off, they are
-    /// delivered as [`Payload::Jpeg`].
-    #[cfg(feature = "jpeg")]
-    pub decode_jpeg: bool,
-}
-
-impl Default for ClientOptions {
-    fn default() -> ClientOptions {
-        ClientOptions {
-            address: "*".into(),
-            ports: vec!["5555".into()],
-            protocol: Protocol::Tcp,
-            config: Config::default(),
-            device_id: None,
-            #[cfg(feature = "jpeg")]
-            jpeg: None,
-            #[cfg(feature = "jpeg")]
-            decode_jpeg: true,
-        }
-    }
-}
-
-/// A frame delivered by [`Client::recv`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct Received {
-    /// 0 for the first frame, then 1, 2, ...
-    pub seq: u64,
-    /// The sending server's port (multi-server mode).
-    pub port: Option<Value>,
-    /// The message sent with the frame (`null` if none).
-    pub message: Value,
-    /// The frame: raw, or decompressed from JPEG (unless decoding is off).
-    pub payload: Payload,
-    /// The header's JPEG parameters when the frame travelled compressed.
-    pub compression: Option<Compression>,
-}
+use super::socket::Socket;
+use super::{ClientOptions, Error};
+use crate::json;
+use crate::session::{self, ClientEvent, ClientState, Config, Role};
+use crate::wire::ReturnData;
 
 /// A NetGear client over libzmq: it binds, receives frames and answers each
-/// one at once.
+/// one at once (before the application sees it, as vidgear does).
+///
+/// [`Client::recv`] hands over the client machine's events. A malformed
+/// message is one of them ([`ClientEvent::Rejected`], already answered), so
+/// the loop below survives anything a peer sends; only the end of the
+/// session (`None`) or its failure (`Err`) stops it.
 ///
 /// ```no_run
+/// use netgear::session::{ClientEvent, Config};
 /// use netgear::transport::zmq::{Client, ClientOptions};
-/// use netgear::{json::Value, session::Config, ReturnData};
-/// let config = Config { bidirectional: true, ..Config::default() };
-/// let mut client = Client::new(ClientOptions { config, ..ClientOptions::default() })?;
-/// let reply = ReturnData::Json(Value::from("Hi, I am a Client here."));
-/// while let Some(frame) = client.recv(Some(reply.clone()))? {
-///     println!("frame {} with message {}", frame.seq, frame.message.to_python_json());
+/// let options = ClientOptions::new().config(Config::new().bidirectional(true));
+/// let mut client = Client::bind(options)?;
+/// client.set_return("Hi, I am a Client here.")?;
+/// while let Some(event) = client.recv()? {
+///     match event {
+///         ClientEvent::Frame(frame) => println!("frame {}: {}", frame.seq, frame.message.to_python_json()),
+///         ClientEvent::Rejected { error } => eprintln!("a malformed message: {error}"),
+///         _ => {}
+///     }
 /// }
+/// client.close()?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Client {
     machine: session::Client,
     socket: Socket,
-    #[cfg(feature = "jpeg")]
-    jpeg: Option<JpegOptions>,
-    #[cfg(feature = "jpeg")]
-    decode_jpeg: bool,
+    closed: bool,
 }
 
 /// 8 characters from A–Z and 0–9, like vidgear's device ids.
@@ -104,40 +49,24 @@ fn random_device_id() -> String {
 }
 
 impl Client {
-    /// Validates the configuration and binds.
-    pub fn new(options: ClientOptions) -> Result<Client, Error> {
+    /// Validates the options and binds.
+    pub fn bind(options: ClientOptions) -> Result<Client, Error> {
         let ClientOptions {
             address,
             ports,
             protocol,
             mut config,
             device_id,
-            #[cfg(feature = "jpeg")]
-            jpeg,
-            #[cfg(feature = "jpeg")]
-            decode_jpeg,
         } = options;
-        check_options(
-            Role::Client,
-            &ports,
-            &mut config,
-            #[cfg(feature = "jpeg")]
-            jpeg.as_ref(),
-        )?;
+        config.check_ports(Role::Client, &ports)?;
         let device_id = device_id.unwrap_or_else(random_device_id);
         let machine = session::Client::new(config, device_id, Instant::now())?;
-        let socket = Socket::open(
-            Role::Client,
-            machine.config(),
-            endpoints(protocol, &address, &ports),
-        )?;
+        let endpoints = super::endpoints(protocol, &address, &ports);
+        let socket = Socket::open(Role::Client, machine.config(), endpoints)?;
         Ok(Client {
             machine,
             socket,
-            #[cfg(feature = "jpeg")]
-            jpeg,
-            #[cfg(feature = "jpeg")]
-            decode_jpeg,
+            closed: false,
         })
     }
 
@@ -151,93 +80,45 @@ impl Client {
         self.socket.last_endpoint()
     }
 
-    /// Blocks for the next frame. `return_data`, when given, answers this
-    /// and every later frame until replaced (`None` keeps the previous data,
-    /// as in vidgear). Returns `Ok(None)` once the server has terminated.
-    /// [`Error::BadMessage`] reports one malformed message (already answered
-    /// with a rejection); the next call goes on receiving.
-    ///
-    /// With [`ClientOptions::jpeg`] set, a raw frame given as return data is
-    /// JPEG-compressed once, here ([`Error::JpegEncode`] if it cannot be; the
-    /// previous return data stays). A JPEG frame is decompressed on arrival;
-    /// [`Error::BadJpeg`] names a frame that cannot be (it was answered
-    /// already), and the next call goes on receiving.
-    pub fn recv(&mut self, return_data: Option<ReturnData>) -> Result<Option<Received>, Error> {
-        if let Some(data) = return_data {
-            #[cfg(feature = "jpeg")]
-            let data = match (&self.jpeg, data) {
-                (Some(options), ReturnData::Frame(Payload::Raw(frame))) => {
-                    ReturnData::Frame(jpeg::encode(&frame, options).map_err(Error::JpegEncode)?)
-                }
-                (_, data) => data,
-            };
-            self.machine.set_return_data(data);
-        }
+    /// Frames delivered so far.
+    pub fn frames_received(&self) -> u64 {
+        self.machine.frames_received()
+    }
+
+    /// Sets the return data that answers every following frame until it is
+    /// set again (bidirectional and multi-client modes; as vidgear, it
+    /// stays until replaced). A frame goes back as it is: to return it
+    /// JPEG-compressed, pass it through [`crate::media::Media`] first.
+    pub fn set_return_data(&mut self, data: impl Into<ReturnData>) {
+        self.machine.set_return_data(data.into());
+    }
+
+    /// Sets JSON return data from anything serde can serialise (see
+    /// [`Client::set_return_data`]); on an error the previous data stays.
+    pub fn set_return<T: Serialize + ?Sized>(&mut self, data: &T) -> Result<(), Error> {
+        let value = json::to_value(data)?;
+        self.machine.set_return_data(ReturnData::Json(value));
+        Ok(())
+    }
+
+    /// Blocks for the client's next event: a frame ([`ClientEvent::Frame`],
+    /// already answered), a malformed message ([`ClientEvent::Rejected`],
+    /// already answered with a rejection), or news of the servers (silence,
+    /// a reset, one server of several leaving). `Ok(None)` once the server
+    /// has terminated; `Err` when the session has failed (the server stayed
+    /// silent through the retries) or the socket failed.
+    pub fn recv(&mut self) -> Result<Option<ClientEvent>, Error> {
         loop {
-            while let Some(event) = self.machine.poll_event() {
-                match event {
-                    ClientEvent::Frame {
-                        seq,
-                        port,
-                        message,
-                        payload,
-                    } => {
-                        // Answer before handing the frame over.
-                        self.flush()?;
-                        let compression = match &payload {
-                            Payload::Jpeg { compression, .. } => Some(*compression),
-                            Payload::Raw(_) => None,
-                        };
-                        #[cfg(feature = "jpeg")]
-                        let payload = self.decode_frame(seq, payload)?;
-                        return Ok(Some(Received {
-                            seq,
-                            port,
-                            message,
-                            payload,
-                            compression,
-                        }));
-                    }
-                    ClientEvent::Rejected { error } => {
-                        self.flush()?;
-                        return Err(Error::BadMessage(error));
-                    }
-                    ClientEvent::ServerTerminated { port } => {
-                        tracing::info!(port = %port.to_python_json(), "a server terminated");
-                    }
-                    ClientEvent::ServerSilent { port } => {
-                        let silence = self.machine.config().request_timeout * 3;
-                        tracing::warn!(
-                            port = %port.to_python_json(),
-                            "server went silent: no frame from it for {silence:?} while others keep sending"
-                        );
-                    }
-                    ClientEvent::ServerResumed { port } => {
-                        tracing::warn!(port = %port.to_python_json(), "silent server is back");
-                    }
-                    ClientEvent::Terminated => {
-                        self.flush()?;
-                        return Ok(None);
-                    }
-                    ClientEvent::PeerSilent { retries_left } => {
-                        tracing::warn!(retries_left, "no frame from the server; rebinding");
-                    }
-                    ClientEvent::GaveUp => {
-                        let config = self.machine.config();
-                        return Err(Error::ServerGone {
-                            frames_received: self.machine.frames_received(),
-                            retries: config.max_retries,
-                            timeout_secs: (config.request_timeout * 3).as_secs_f64(),
-                        });
-                    }
-                    ClientEvent::Stray { .. } => {}
-                }
+            if let Some(event) = self.machine.poll_event() {
+                // Answer before handing anything over.
+                self.flush()?;
+                return self.hand_over(event);
             }
             self.flush()?;
             match self.machine.state() {
                 ClientState::Open => {}
                 ClientState::Terminated => return Ok(None),
-                ClientState::Failed => return Err(Error::Closed),
+                _ => return Err(Error::Closed),
             }
             let deadline = self.machine.poll_timeout();
             match self.socket.recv_until(deadline)? {
@@ -247,22 +128,24 @@ impl Client {
         }
     }
 
-    /// Decompresses JPEG frame `seq`, if asked to.
-    #[cfg(feature = "jpeg")]
-    fn decode_frame(&self, seq: u64, payload: Payload) -> Result<Payload, Error> {
-        match payload {
-            Payload::Jpeg { .. } if self.decode_jpeg => {
-                let local = self.jpeg.unwrap_or_default();
-                let limit = self.machine.config().limits.max_message_bytes;
-                jpeg::decode_with_limit(&payload, &local, limit)
-                    .map(Payload::Raw)
-                    .map_err(|error| Error::BadJpeg {
-                        seq,
-                        what: "frame",
-                        error,
-                    })
-            }
-            other => Ok(other),
+    /// What [`Client::recv`] makes of one machine event.
+    fn hand_over(&self, event: ClientEvent) -> Result<Option<ClientEvent>, Error> {
+        let config = self.machine.config();
+        let frames_received = self.machine.frames_received();
+        match event {
+            ClientEvent::Terminated => Ok(None),
+            ClientEvent::GaveUp => Err(Error::ServerGone {
+                frames_received,
+                retries: config.max_retries,
+                timeout_secs: (config.request_timeout * 3).as_secs_f64(),
+            }),
+            ClientEvent::PublisherSilent => Err(Error::PublisherSilent {
+                frames_received,
+                timeout_secs: config
+                    .subscriber_timeout
+                    .map_or(0.0, |t| t.as_secs_f64()),
+            }),
+            other => Ok(Some(other)),
         }
     }
 
@@ -271,14 +154,29 @@ impl Client {
         self.socket.carry_out(|| machine.poll_transmit())
     }
 
-    /// Closes the socket, giving a pending acknowledgement time to leave.
-    pub fn close(self) {}
+    /// Closes the client: sends what is still owed (an answer, a
+    /// termination acknowledgement) and gives it a fifth of the request
+    /// timeout to leave. Dropping a client does the same, without the
+    /// report.
+    pub fn close(mut self) -> Result<(), Error> {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> Result<(), Error> {
+        if self.closed {
+            return Ok(());
+        }
+        self.closed = true;
+        self.socket
+            .set_linger(self.machine.config().request_timeout / 5);
+        self.flush()
+    }
 }
 
 impl Drop for Client {
     fn drop(&mut self) {
-        let _ = self.flush();
-        self.socket
-            .set_linger(self.machine.config().request_timeout / 5);
+        if let Err(e) = self.shutdown() {
+            tracing::warn!(error = %e, "could not send the last answer on drop");
+        }
     }
 }

@@ -112,17 +112,17 @@ impl Error {
     /// A stable identifier of the error (spec/08 lists them).
     ///
     /// ```
-    /// assert_eq!(netgear::transport::zmq::Error::Closed.code(), "transport.closed");
+    /// assert_eq!(netgear::transport::zmq::Error::Closed.code(), "transport-closed");
     /// ```
     pub fn code(&self) -> &'static str {
         match self {
             Error::Config(e) => e.code(),
-            Error::Socket { .. } => "transport.socket",
-            Error::Message(_) => "transport.message",
-            Error::PeerGone { .. } => "transport.peer-gone",
-            Error::ServerGone { .. } => "transport.server-gone",
-            Error::PublisherSilent { .. } => "transport.publisher-silent",
-            Error::Closed => "transport.closed",
+            Error::Socket { .. } => "transport-socket",
+            Error::Message(_) => "transport-message",
+            Error::PeerGone { .. } => "transport-peer-gone",
+            Error::ServerGone { .. } => "transport-server-gone",
+            Error::PublisherSilent { .. } => "transport-publisher-silent",
+            Error::Closed => "transport-closed",
         }
     }
 

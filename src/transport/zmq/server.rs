@@ -2,81 +2,87 @@
 
 use std::time::Instant;
 
-use super::socket::{Role, Socket};
-use super::{check_options, endpoints, Error, Protocol};
-#[cfg(feature = "jpeg")]
-use crate::jpeg::{self, JpegOptions};
-use crate::json::Value;
-use crate::session::{self, Config, ServerEvent, ServerState};
-use crate::wire::{Payload, ReturnData};
+use serde::Serialize;
 
-/// Where and how a [`Server`] connects. Defaults are vidgear's.
-///
-/// ```
-/// use netgear::transport::zmq::ServerOptions;
-/// let o = ServerOptions::default();
-/// assert_eq!((o.address.as_str(), o.ports.as_slice()), ("localhost", &["5555".to_string()][..]));
-/// ```
-#[derive(Debug, Clone)]
-pub struct ServerOptions {
-    /// Host (tcp) or path prefix (ipc) of the client(s).
-    pub address: String,
-    /// One port, or the clients' ports in multi-client mode. In multi-server
-    /// mode, the single port is also announced in every header.
-    pub ports: Vec<String>,
-    /// `tcp` or `ipc`.
-    pub protocol: Protocol,
-    /// The session rules.
-    pub config: Config,
-    /// JPEG-compress every raw frame handed to [`Server::send`] with these
-    /// options (vidgear's `jpeg_compression*`); `None` (the default) sends
-    /// frames raw (spec/03 §3.3.1).
-    #[cfg(feature = "jpeg")]
-    pub jpeg: Option<JpegOptions>,
-    /// Decompress JPEG frames the client returns (default on), with the
-    /// local flags of `jpeg` (vidgear's defaults when `None`) OR the
-    /// client's header flags. Off, they arrive as [`Payload::Jpeg`].
-    #[cfg(feature = "jpeg")]
-    pub decode_jpeg: bool,
-}
-
-impl Default for ServerOptions {
-    fn default() -> ServerOptions {
-        ServerOptions {
-            address: "localhost".into(),
-            ports: vec!["5555".into()],
-            protocol: Protocol::Tcp,
-            config: Config::default(),
-            #[cfg(feature = "jpeg")]
-            jpeg: None,
-            #[cfg(feature = "jpeg")]
-            decode_jpeg: true,
-        }
-    }
-}
+use super::socket::Socket;
+use super::{Error, ServerOptions};
+use crate::json::{self, Value};
+use crate::session::{self, Config, Role, ServerEvent, ServerState};
+use crate::wire::{DecodeError, Payload, ReturnData};
 
 /// What became of one frame handed to [`Server::send`].
+///
+/// ```no_run
+/// use netgear::transport::zmq::{Outcome, Server, ServerOptions};
+/// use netgear::{Dtype, Frame};
+/// let mut server = Server::connect(ServerOptions::new())?;
+/// let sent = server.send(Frame::new(Dtype::Uint8, vec![1], vec![7])?, &())?;
+/// match sent.outcome {
+///     Outcome::Delivered => println!("frame {} confirmed", sent.seq),
+///     other => println!("frame {}: {other:?}", sent.seq),
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Sent {
     /// The frame's sequence number (0, 1, 2, ...).
     pub seq: u64,
     /// The answering client's port (multi-client mode).
     pub port: Option<Value>,
-    /// The return data (bidirectional and multi-client modes), else `None`.
-    pub reply: Option<ReturnData>,
+    /// How the client answered.
+    pub outcome: Outcome,
+}
+
+impl Sent {
+    /// The return data, when the client answered with some.
+    ///
+    /// ```
+    /// use netgear::transport::zmq::{Outcome, Sent};
+    /// # fn check(sent: Sent) {
+    /// if let Some(data) = sent.reply() { println!("{data:?}") }
+    /// # }
+    /// ```
+    pub fn reply(&self) -> Option<&ReturnData> {
+        match &self.outcome {
+            Outcome::Reply(data) => Some(data),
+            _ => None,
+        }
+    }
+}
+
+/// How the client answered a frame: every answer, good or bad, is a value,
+/// so a bad answer never ends the sender's loop.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Return data (bidirectional and multi-client modes).
+    Reply(ReturnData),
+    /// Confirmed (plain mode).
+    Delivered,
+    /// Sent on pattern 2, where nothing answers.
+    Published,
+    /// The client said it could not decode the frame (`"<code>: <text>"`).
+    Rejected {
+        /// The client's reason.
+        reason: String,
+    },
+    /// The client's answer could not be decoded.
+    BadReply(DecodeError),
 }
 
 /// A NetGear server over libzmq: it connects, sends frames, and (on patterns
 /// 0 and 1) waits for each answer.
 ///
 /// ```no_run
-/// use netgear::transport::zmq::{Client, ClientOptions, Server, ServerOptions};
-/// use netgear::{json::Value, session::Config, Dtype, Frame};
-/// let config = Config { bidirectional: true, ..Config::default() };
-/// let mut server = Server::new(ServerOptions { config, ..ServerOptions::default() })?;
+/// use netgear::session::Config;
+/// use netgear::transport::zmq::{Server, ServerOptions};
+/// use netgear::{Dtype, Frame};
+/// let options = ServerOptions::new().config(Config::new().bidirectional(true));
+/// let mut server = Server::connect(options)?;
 /// let frame = Frame::new(Dtype::Uint8, vec![480, 640, 3], vec![0u8; 480 * 640 * 3])?;
-/// let sent = server.send(frame, Value::from("Hello, I am a Server."))?;
-/// println!("client said {:?}", sent.reply);
+/// let sent = server.send(frame, "Hello, I am a Server.")?;
+/// println!("client said {:?}", sent.reply());
 /// server.close()?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -84,46 +90,26 @@ pub struct Server {
     machine: session::Server,
     socket: Socket,
     closed: bool,
-    #[cfg(feature = "jpeg")]
-    jpeg: Option<JpegOptions>,
-    #[cfg(feature = "jpeg")]
-    decode_jpeg: bool,
 }
 
 impl Server {
-    /// Validates the configuration and connects.
-    pub fn new(options: ServerOptions) -> Result<Server, Error> {
+    /// Validates the options and connects (libzmq connects in the
+    /// background: the client may start later).
+    pub fn connect(options: ServerOptions) -> Result<Server, Error> {
         let ServerOptions {
             address,
             ports,
             protocol,
             mut config,
-            #[cfg(feature = "jpeg")]
-            jpeg,
-            #[cfg(feature = "jpeg")]
-            decode_jpeg,
         } = options;
-        check_options(
-            Role::Server,
-            &ports,
-            &mut config,
-            #[cfg(feature = "jpeg")]
-            jpeg.as_ref(),
-        )?;
+        config.check_ports(Role::Server, &ports)?;
         let machine = session::Server::new(config)?;
-        let socket = Socket::open(
-            Role::Server,
-            machine.config(),
-            endpoints(protocol, &address, &ports),
-        )?;
+        let endpoints = super::endpoints(protocol, &address, &ports);
+        let socket = Socket::open(Role::Server, machine.config(), endpoints)?;
         Ok(Server {
             machine,
             socket,
             closed: false,
-            #[cfg(feature = "jpeg")]
-            jpeg,
-            #[cfg(feature = "jpeg")]
-            decode_jpeg,
         })
     }
 
@@ -132,104 +118,76 @@ impl Server {
         self.machine.config()
     }
 
-    /// Sends `payload` with `message` and, on patterns 0 and 1, waits for
+    /// The endpoints this server connects to.
+    pub fn endpoints(&self) -> &[String] {
+        self.socket.endpoints()
+    }
+
+    /// Sends `payload` with `message` (anything serde can serialise, written
+    /// as Python's `json.dumps` would) and, on patterns 0 and 1, waits for
     /// the answer, resetting the socket and resending on silence as the
-    /// retry budget allows. Errors: [`Error::PeerGone`] when the budget is
-    /// spent (the frame is lost), [`Error::Rejected`] / [`Error::BadReply`]
-    /// for an answer that is not return data (the session goes on).
+    /// retry budget allows. How the client answered is [`Sent::outcome`].
     ///
-    /// With [`ServerOptions::jpeg`] set, a raw payload is JPEG-compressed
-    /// first ([`Error::JpegEncode`] if it cannot be: nothing is sent), and
-    /// a JPEG frame returned by the client is decompressed
-    /// ([`Error::BadJpeg`] if it cannot be).
-    pub fn send(
+    /// Errors end the session ([`Error::PeerGone`]: the frame is lost) or
+    /// refuse the call before anything is sent ([`Error::Message`],
+    /// [`Error::Closed`]).
+    pub fn send<M: Serialize + ?Sized>(
         &mut self,
         payload: impl Into<Payload>,
-        message: impl Into<Value>,
+        message: &M,
     ) -> Result<Sent, Error> {
-        let payload = payload.into();
-        #[cfg(feature = "jpeg")]
-        let payload = match (&self.jpeg, payload) {
-            (Some(options), Payload::Raw(frame)) => {
-                jpeg::encode(&frame, options).map_err(Error::JpegEncode)?
-            }
-            (_, payload) => payload,
-        };
+        let message = json::to_value(message)?;
+        self.send_value(payload, message)
+    }
+
+    /// [`Server::send`] with a message that is already a [`Value`].
+    pub fn send_value(
+        &mut self,
+        payload: impl Into<Payload>,
+        message: Value,
+    ) -> Result<Sent, Error> {
         // After a failure or close, every send is refused the same way.
         self.machine
-            .send_frame(payload, message.into(), Instant::now())
+            .send_frame(payload, message, Instant::now())
             .map_err(|_| Error::Closed)?;
         loop {
             self.flush()?;
             while let Some(event) = self.machine.poll_event() {
-                match event {
-                    ServerEvent::Reply { seq, port, data } => {
-                        #[cfg(feature = "jpeg")]
-                        let data = self.decode_reply(seq, data)?;
-                        return Ok(Sent {
-                            seq,
-                            port,
-                            reply: Some(data),
-                        });
-                    }
-                    ServerEvent::Delivered { seq } | ServerEvent::Published { seq } => {
-                        return Ok(Sent {
-                            seq,
-                            port: None,
-                            reply: None,
-                        })
-                    }
-                    ServerEvent::Rejected { seq, reason } => {
-                        return Err(Error::Rejected { seq, reason })
-                    }
-                    ServerEvent::BadReply { seq, error } => {
-                        return Err(Error::BadReply { seq, error })
-                    }
-                    ServerEvent::PeerSilent { seq, retries_left } => {
-                        tracing::warn!(
-                            seq,
-                            retries_left,
-                            "no answer from the client; reconnecting and resending"
-                        );
-                    }
-                    ServerEvent::GaveUp { seq } => return Err(self.gone(seq)),
-                    ServerEvent::Stray { parts } => {
-                        tracing::debug!(parts, "ignored a stray message")
-                    }
-                    ServerEvent::Abandoned { .. } | ServerEvent::Closed { .. } => {
-                        return Err(Error::Closed)
-                    }
+                if let Some(sent) = self.answer(event)? {
+                    return Ok(sent);
                 }
             }
             self.wait_once()?;
         }
     }
 
-    /// Decompresses a JPEG frame returned for frame `seq`, if asked to.
-    #[cfg(feature = "jpeg")]
-    fn decode_reply(&self, seq: u64, data: ReturnData) -> Result<ReturnData, Error> {
-        match data {
-            ReturnData::Frame(payload @ Payload::Jpeg { .. }) if self.decode_jpeg => {
-                let local = self.jpeg.unwrap_or_default();
-                let limit = self.machine.config().limits.max_message_bytes;
-                jpeg::decode_with_limit(&payload, &local, limit)
-                    .map(|frame| ReturnData::Frame(Payload::Raw(frame)))
-                    .map_err(|error| Error::BadJpeg {
-                        seq,
-                        what: "returned frame",
-                        error,
-                    })
+    /// The frame's outcome, if `event` is one; the end of the session if
+    /// it failed; nothing for the events on the way (a silence, a stray).
+    fn answer(&self, event: ServerEvent) -> Result<Option<Sent>, Error> {
+        let sent = |seq, port, outcome| Ok(Some(Sent { seq, port, outcome }));
+        match event {
+            ServerEvent::Reply { seq, port, data } => sent(seq, port, Outcome::Reply(data)),
+            ServerEvent::Delivered { seq } => sent(seq, None, Outcome::Delivered),
+            ServerEvent::Published { seq } => sent(seq, None, Outcome::Published),
+            ServerEvent::Rejected { seq, reason } => sent(seq, None, Outcome::Rejected { reason }),
+            ServerEvent::BadReply { seq, error } => sent(seq, None, Outcome::BadReply(error)),
+            ServerEvent::PeerSilent { seq, retries_left } => {
+                tracing::warn!(seq, retries_left, "no answer; reconnecting and resending");
+                Ok(None)
             }
-            other => Ok(other),
-        }
-    }
-
-    fn gone(&self, seq: u64) -> Error {
-        let config = self.machine.config();
-        Error::PeerGone {
-            seq,
-            retries: config.max_retries,
-            timeout_secs: config.request_timeout.as_secs_f64(),
+            ServerEvent::GaveUp { seq } => {
+                let config = self.machine.config();
+                Err(Error::PeerGone {
+                    seq,
+                    retries: config.max_retries,
+                    timeout_secs: config.request_timeout.as_secs_f64(),
+                })
+            }
+            ServerEvent::Abandoned { .. } | ServerEvent::Closed { .. } => Err(Error::Closed),
+            other => {
+                tracing::debug!(?other, "ignored while sending");
+                Ok(None)
+            }
         }
     }
 
@@ -251,7 +209,8 @@ impl Server {
 
     /// Terminates the session: sends the termination message and, on
     /// pattern 1, waits up to a fifth of the request timeout for the
-    /// acknowledgement. Returns whether the client acknowledged.
+    /// acknowledgement. Returns whether the client acknowledged. Dropping a
+    /// server does the same, without the report.
     pub fn close(mut self) -> Result<bool, Error> {
         self.shutdown()
     }
@@ -287,11 +246,6 @@ impl Server {
             }
             self.wait_once()?;
         }
-    }
-
-    /// The endpoints this server connects to.
-    pub fn endpoints(&self) -> &[String] {
-        self.socket.endpoints()
     }
 }
 

@@ -6,16 +6,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::Error;
-use crate::session::{Config, Pattern, Transmit};
+use super::{Error, SocketError};
+use crate::session::{Config, Pattern, Role, Transmit};
 use crate::wire::Parts;
-
-/// Which end of the connection: the server connects, the client binds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Role {
-    Server,
-    Client,
-}
 
 /// A received `zmq::Message`, owned by a [`Bytes`] without copying.
 struct ZmqBuffer(zmq::Message);
@@ -102,10 +95,10 @@ fn zmq_err<'a>(
     operation: &'static str,
     endpoint: &'a str,
 ) -> impl FnOnce(zmq::Error) -> Error + 'a {
-    move |source| Error::Zmq {
+    move |source| Error::Socket {
         operation,
         endpoint: endpoint.to_owned(),
-        source,
+        source: SocketError(source),
     }
 }
 
@@ -227,10 +220,10 @@ impl Socket {
         let last = parts.len().saturating_sub(1);
         for (i, part) in parts.into_iter().enumerate() {
             let flags = if i < last { zmq::SNDMORE } else { 0 };
-            send_part(&mut self.socket, part, flags).map_err(|source| Error::Zmq {
+            send_part(&mut self.socket, part, flags).map_err(|source| Error::Socket {
                 operation: "send",
                 endpoint: self.endpoints.join(", "),
-                source,
+                source: SocketError(source),
             })?;
         }
         Ok(())
@@ -254,10 +247,10 @@ impl Socket {
                 .map_err(zmq_err("setsockopt", &self.endpoints.join(", ")))?;
             self.receive_timeout.set(timeout_ms);
         }
-        let recv_err = |source| Error::Zmq {
+        let recv_err = |source| Error::Socket {
             operation: "recv",
             endpoint: self.endpoints.join(", "),
-            source,
+            source: SocketError(source),
         };
         let first = match self.socket.recv_msg(0) {
             Ok(m) => m,
@@ -305,10 +298,10 @@ fn bind_with_patience(socket: &zmq::Socket, endpoint: &str) -> Result<(), Error>
                 std::thread::sleep(Duration::from_millis(20));
             }
             Err(source) => {
-                return Err(Error::Zmq {
+                return Err(Error::Socket {
                     operation: "bind",
                     endpoint: endpoint.to_owned(),
-                    source,
+                    source: SocketError(source),
                 })
             }
         }

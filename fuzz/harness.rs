@@ -70,16 +70,15 @@ pub fn configs() -> Vec<Config> {
     for pattern in [Pattern::Pair, Pattern::ReqRep, Pattern::PubSub] {
         for bidirectional in [false, true] {
             for (multiserver, multiclient) in [(false, false), (true, false), (false, true)] {
-                let config = Config {
-                    pattern,
-                    bidirectional,
-                    multiserver,
-                    multiclient,
-                    max_retries: 2,
-                    request_timeout: Duration::from_secs(1),
-                    port: Some(Value::from("5577")),
-                    limits: Limits::default(),
-                };
+                let config = Config::new()
+                    .pattern(pattern)
+                    .bidirectional(bidirectional)
+                    .multiserver(multiserver)
+                    .multiclient(multiclient)
+                    .max_retries(2)
+                    .request_timeout(Duration::from_secs(1))
+                    .port(Value::from("5577"))
+                    .limits(Limits::default());
                 if config.validate().is_ok() {
                     all.push(config);
                 }
@@ -127,8 +126,8 @@ fn drain_client(client: &mut Client) {
         }
     }
     while let Some(event) = client.poll_event() {
-        if let ClientEvent::Frame { payload, .. } = &event {
-            check_payload(payload);
+        if let ClientEvent::Frame(delivery) = &event {
+            check_payload(&delivery.payload);
         }
     }
 }
@@ -173,10 +172,7 @@ pub fn run(data: &[u8]) {
         }
     }
     // Tight limits: the size and depth checks come first.
-    let tight = Limits {
-        max_message_bytes: 64,
-        max_json_depth: 3,
-    };
+    let tight = Limits::default().max_message_bytes(64).max_json_depth(3);
     if let Ok(ServerMessage::Frame(frame)) = decode_server_message(&parts, &tight) {
         check_payload(&frame.payload);
     }

@@ -21,7 +21,7 @@
 //! use netgear::session::{Client, ClientEvent, Config, Server, ServerEvent, Transmit};
 //! use netgear::{json::Value, Dtype, Frame, ReturnData};
 //!
-//! let config = Config { bidirectional: true, ..Config::default() };
+//! let config = Config::new().bidirectional(true);
 //! let mut server = Server::new(config.clone()).unwrap();
 //! let mut client = Client::new(config, "ABCD1234", Instant::now()).unwrap();
 //! let now = Instant::now();
@@ -32,7 +32,7 @@
 //! // Carry the parts across by hand; a transport would use sockets.
 //! let Some(Transmit::Send(parts)) = server.poll_transmit() else { panic!() };
 //! client.handle_message(parts, now);
-//! let Some(ClientEvent::Frame { message, .. }) = client.poll_event() else { panic!() };
+//! let Some(ClientEvent::Frame(Delivery { message, .. })) = client.poll_event() else { panic!() };
 //! assert_eq!(message, Value::from("hello"));
 //! let Some(Transmit::Send(reply)) = client.poll_transmit() else { panic!() };
 //! server.handle_message(reply, now);

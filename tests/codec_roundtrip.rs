@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use netgear::json::{parse, to_python_json, Map, Number, Value};
 use netgear::session::{
-    Client, ClientEvent, ClientState, Config, Pattern, SendError, Server, ServerEvent, ServerState,
-    Transmit,
+    Client, ClientEvent, ClientState, Config, Delivery, Pattern, SendError, Server, ServerEvent,
+    ServerState, Transmit,
 };
 use netgear::wire::{
     confirmation_text, decode_client_message, decode_server_message, encode_frame_message,
@@ -710,17 +710,15 @@ fn arb_config() -> impl Strategy<Value = Config> {
     (0u8..3, any::<bool>(), 0u8..3, 0u32..4).prop_filter_map(
         "valid config",
         |(pattern, bidirectional, multi, max_retries)| {
-            let pattern = Pattern::from_number(pattern).unwrap();
-            let config = Config {
-                pattern,
-                bidirectional,
-                multiserver: multi == 1,
-                multiclient: multi == 2,
-                max_retries,
-                request_timeout: TIMEOUT,
-                port: (multi != 0).then(|| Value::from("5577")),
-                ..Config::default()
-            };
+            let pattern = Pattern::try_from(pattern).unwrap();
+            let config = Config::new()
+                .pattern(pattern)
+                .bidirectional(bidirectional)
+                .multiserver(multi == 1)
+                .multiclient(multi == 2)
+                .max_retries(max_retries)
+                .request_timeout(TIMEOUT)
+                .port((multi != 0).then(|| Value::from("5577")));
             config.validate().is_ok().then_some(config)
         },
     )
@@ -811,6 +809,7 @@ fn check_server_events(server: &mut Server, ledger: &mut Ledger) -> Result<(), T
                 );
             }
             ServerEvent::Stray { .. } | ServerEvent::Closed { .. } => {}
+            other => prop_assert!(false, "an event this test does not know: {:?}", other),
         }
     }
     Ok(())
@@ -887,7 +886,7 @@ proptest! {
             prop_assert_eq!(events.len(), 1, "{:?}", events);
             match (&events[0], was_open, &decoded) {
                 (ClientEvent::Stray { .. }, false, _) => {}
-                (ClientEvent::Frame { seq, .. }, true, Ok(ServerMessage::Frame(_))) => {
+                (ClientEvent::Frame(Delivery { seq, .. }), true, Ok(ServerMessage::Frame(_))) => {
                     prop_assert_eq!(*seq, client_frames, "client seqs must be consecutive");
                     client_frames += 1;
                 }
@@ -918,6 +917,7 @@ proptest! {
                         }
                         Err(SendError::Closed) => prop_assert!(matches!(before, ServerState::Closing | ServerState::Closed)),
                         Err(SendError::Failed) => prop_assert_eq!(before, ServerState::Failed),
+                        Err(other) => prop_assert!(false, "a refusal this test does not know: {}", other),
                     }
                 }
                 Op::Close => server.close(now),

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use netgear::json::{JsonError, Value};
-use netgear::session::{Client, Config, ConfigError, Pattern, Server};
+use netgear::session::{Client, Config, ConfigError, Pattern, Server, UnknownPattern};
 use netgear::wire::{
     byte_size, decode_client_message, decode_server_message, ClientMessage, DecodeError,
     FrameError, Limits, Payload, ReplyKind, ServerMessage, MAX_DIMS,
@@ -170,10 +170,7 @@ fn part_count_confirmation_and_ack() {
 
 #[test]
 fn too_large_counts_every_part() {
-    let limits = Limits {
-        max_message_bytes: 10,
-        ..Limits::default()
-    };
+    let limits = Limits::default().max_message_bytes(10);
     let p = parts(&[br#"{"terminate_flag": true}"#]);
     let e = decode_server_message(&p, &limits).unwrap_err();
     assert_err(&e, "too-large", &["24 bytes", "limit of 10"]);
@@ -197,10 +194,7 @@ fn too_large_counts_every_part() {
     let e = decode_client_message(&p, ReplyKind::Reply, &limits).unwrap_err();
     assert_eq!(e.code(), "too-large");
     // Exactly at the limit is fine.
-    let at = Limits {
-        max_message_bytes: 24,
-        ..Limits::default()
-    };
+    let at = Limits::default().max_message_bytes(24);
     assert!(decode_server_message(&parts(&[br#"{"terminate_flag": true}"#]), &at).is_ok());
 }
 
@@ -272,22 +266,8 @@ fn too_deep_honours_the_limit() {
     );
     let p = parts(&[header.as_bytes(), &[7]]);
     // The header object itself is one level, the message four more.
-    assert!(decode_server_message(
-        &p,
-        &Limits {
-            max_json_depth: 5,
-            ..Limits::default()
-        }
-    )
-    .is_ok());
-    let e = decode_server_message(
-        &p,
-        &Limits {
-            max_json_depth: 4,
-            ..Limits::default()
-        },
-    )
-    .unwrap_err();
+    assert!(decode_server_message(&p, &Limits::default().max_json_depth(5)).is_ok());
+    let e = decode_server_message(&p, &Limits::default().max_json_depth(4)).unwrap_err();
     assert_err(&e, "too-deep", &["deeper than 4"]);
 }
 
@@ -793,10 +773,7 @@ fn frame_errors() {
 // --- ConfigError --------------------------------------------------------------------
 
 fn config(pattern: Pattern) -> Config {
-    Config {
-        pattern,
-        ..Config::default()
-    }
+    Config::new().pattern(pattern)
 }
 
 fn assert_config_err(c: Config, want: ConfigError, needles: &[&str]) {
@@ -814,10 +791,7 @@ fn assert_config_err(c: Config, want: ConfigError, needles: &[&str]) {
 
 #[test]
 fn config_bidirectional_needs_a_synchronous_pattern() {
-    let c = Config {
-        bidirectional: true,
-        ..config(Pattern::PubSub)
-    };
+    let c = (config(Pattern::PubSub)).bidirectional(true);
     assert_config_err(
         c,
         ConfigError::BidirectionalNeedsSynchronousPattern {
@@ -826,23 +800,13 @@ fn config_bidirectional_needs_a_synchronous_pattern() {
         &["bidirectional", "pattern 2"],
     );
     for p in [Pattern::Pair, Pattern::ReqRep] {
-        assert_eq!(
-            Config {
-                bidirectional: true,
-                ..config(p)
-            }
-            .validate(),
-            Ok(())
-        );
+        assert_eq!((config(p)).bidirectional(true).validate(), Ok(()));
     }
 }
 
 #[test]
 fn config_multi_modes_need_pattern_1_or_2() {
-    let c = Config {
-        multiserver: true,
-        ..config(Pattern::Pair)
-    };
+    let c = (config(Pattern::Pair)).multiserver(true);
     assert_config_err(
         c,
         ConfigError::MultiModeNeedsPattern1Or2 {
@@ -851,10 +815,7 @@ fn config_multi_modes_need_pattern_1_or_2() {
         },
         &["multi-server", "pattern 0"],
     );
-    let c = Config {
-        multiclient: true,
-        ..config(Pattern::Pair)
-    };
+    let c = (config(Pattern::Pair)).multiclient(true);
     assert_config_err(
         c,
         ConfigError::MultiModeNeedsPattern1Or2 {
@@ -864,31 +825,15 @@ fn config_multi_modes_need_pattern_1_or_2() {
         &["multi-client", "pattern 0"],
     );
     for p in [Pattern::ReqRep, Pattern::PubSub] {
-        assert_eq!(
-            Config {
-                multiserver: true,
-                ..config(p)
-            }
-            .validate(),
-            Ok(())
-        );
-        assert_eq!(
-            Config {
-                multiclient: true,
-                ..config(p)
-            }
-            .validate(),
-            Ok(())
-        );
+        assert_eq!((config(p)).multiserver(true).validate(), Ok(()));
+        assert_eq!((config(p)).multiclient(true).validate(), Ok(()));
     }
     // Bidirectional combines with either multi mode on pattern 1.
     assert_eq!(
-        Config {
-            multiclient: true,
-            bidirectional: true,
-            ..config(Pattern::ReqRep)
-        }
-        .validate(),
+        (config(Pattern::ReqRep))
+            .multiclient(true)
+            .bidirectional(true)
+            .validate(),
         Ok(())
     );
 }
@@ -896,11 +841,7 @@ fn config_multi_modes_need_pattern_1_or_2() {
 #[test]
 fn config_multi_modes_exclude_each_other() {
     for p in [Pattern::Pair, Pattern::ReqRep, Pattern::PubSub] {
-        let c = Config {
-            multiserver: true,
-            multiclient: true,
-            ..config(p)
-        };
+        let c = (config(p)).multiserver(true).multiclient(true);
         assert_config_err(
             c,
             ConfigError::MultiServerAndMultiClient,
@@ -911,17 +852,12 @@ fn config_multi_modes_exclude_each_other() {
 
 #[test]
 fn config_zero_timeout() {
-    let c = Config {
-        request_timeout: Duration::ZERO,
-        ..Config::default()
-    };
+    let c = Config::new().request_timeout(Duration::ZERO);
     assert_config_err(c, ConfigError::ZeroTimeout, &["timeout"]);
     assert_eq!(
-        Config {
-            request_timeout: Duration::from_nanos(1),
-            ..Config::default()
-        }
-        .validate(),
+        Config::new()
+            .request_timeout(Duration::from_nanos(1))
+            .validate(),
         Ok(())
     );
 }
@@ -931,16 +867,9 @@ fn config_defaults_are_valid() {
     assert_eq!(Config::default().validate(), Ok(()));
     for p in [Pattern::Pair, Pattern::ReqRep, Pattern::PubSub] {
         assert_eq!(config(p).validate(), Ok(()));
-        assert_eq!(Pattern::from_number(p.number()), Some(p));
+        assert_eq!(Pattern::try_from(p.number()), Ok(p));
         assert_eq!(p.to_string(), p.number().to_string());
     }
-    assert_eq!(Pattern::from_number(3), None);
-    assert_eq!(
-        Config {
-            max_retries: 0,
-            ..Config::default()
-        }
-        .validate(),
-        Ok(())
-    );
+    assert_eq!(Pattern::try_from(3), Err(UnknownPattern(3)));
+    assert_eq!(Config::new().max_retries(0).validate(), Ok(()));
 }

@@ -9,6 +9,8 @@
 use std::process::Command;
 use std::time::Duration;
 
+use netgear::session::{ClientEvent, Config, Pattern};
+use netgear::transport::zmq::{Client, ClientOptions, Protocol};
 use netgear_testkit::{Ipc, Proc};
 
 const NETGEAR: &str = env!("CARGO_BIN_EXE_netgear");
@@ -359,8 +361,6 @@ fn reqrep_bidirectional() {
 /// libzmq (ZMQ_MAXMSGSIZE), which drops the connection before buffering it.
 /// The client survives both and delivers the next good frame.
 fn size_limits(pattern: u8) {
-    use netgear::session::{Config, Pattern};
-    use netgear::transport::zmq::{Client, ClientOptions, Error};
     use netgear::wire::Limits;
     use std::sync::mpsc::channel;
 
@@ -369,28 +369,22 @@ fn size_limits(pattern: u8) {
     let address = ipc.address();
     let (tx, events) = channel();
     let receiver = std::thread::spawn(move || {
-        let config = Config {
-            pattern: Pattern::from_number(pattern).unwrap(),
-            request_timeout: Duration::from_secs(10),
-            limits: Limits {
-                max_message_bytes: LIMIT,
-                ..Limits::default()
-            },
-            ..Config::default()
-        };
-        let mut client = Client::new(ClientOptions {
-            address,
-            protocol: netgear::transport::zmq::Protocol::Ipc,
-            config,
-            ..ClientOptions::default()
-        })
+        let config = Config::new()
+            .pattern(Pattern::try_from(pattern).unwrap())
+            .request_timeout(Duration::from_secs(10))
+            .limits(Limits::default().max_message_bytes(LIMIT));
+        let mut client = Client::bind(
+            ClientOptions::new()
+                .address(address)
+                .protocol(Protocol::Ipc)
+                .config(config),
+        )
         .expect("bind");
-        loop {
-            let event = match client.recv(None) {
-                Ok(Some(frame)) => Ok(sha256(frame.payload.bytes())),
-                Ok(None) => break,
-                Err(Error::BadMessage(e)) => Err(e.code()),
-                Err(e) => panic!("fatal client error: {e}"),
+        while let Some(event) = client.recv().expect("no fatal error") {
+            let event = match event {
+                ClientEvent::Frame(frame) => Ok(sha256(frame.payload.bytes())),
+                ClientEvent::Rejected { error } => Err(error.code()),
+                other => panic!("unexpected event {other:?}"),
             };
             tx.send(event).unwrap();
         }
@@ -462,4 +456,87 @@ fn pair_size_limits() {
 #[test]
 fn reqrep_size_limits() {
     size_limits(1);
+}
+
+/// The crate's documented receive loop (`while let Some(event) =
+/// client.recv()?`), fed every hostile input of [`cases`], each followed by
+/// a good frame: the loop never ends early, every bad input arrives as a
+/// typed [`ClientEvent::Rejected`] carrying its code, and every good frame
+/// arrives intact with the next sequence number.
+fn documented_loop_survives_every_hostile_input(pattern: u8, bidirectional: bool) {
+    use std::sync::mpsc::channel;
+
+    let ipc = Ipc::new();
+    let address = ipc.address();
+    let (tx, events) = channel();
+    let receiver = std::thread::spawn(move || -> Result<u64, netgear::transport::zmq::Error> {
+        let config = Config::new()
+            .pattern(Pattern::try_from(pattern).unwrap())
+            .bidirectional(bidirectional)
+            .request_timeout(Duration::from_secs(10));
+        let mut client = Client::bind(
+            ClientOptions::new()
+                .address(address)
+                .protocol(Protocol::Ipc)
+                .config(config),
+        )?;
+        client.set_return("ok")?;
+        // The loop as the crate documentation shows it.
+        while let Some(event) = client.recv()? {
+            match event {
+                ClientEvent::Frame(frame) => tx
+                    .send(Ok((frame.seq, sha256(frame.payload.bytes()))))
+                    .unwrap(),
+                ClientEvent::Rejected { error } => tx.send(Err(error.code())).unwrap(),
+                _ => {}
+            }
+        }
+        let frames = client.frames_received();
+        client.close()?;
+        Ok(frames)
+    });
+    ipc.wait_bound(5555);
+    let kind = if pattern == 0 { zmq::PAIR } else { zmq::REQ };
+    let peer = Peer::connect(kind, &ipc.endpoint(5555));
+    let next = |what: &str| {
+        events
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("no event for {what}: the loop ended or hung"))
+    };
+    let all = cases();
+    for (k, case) in all.iter().enumerate() {
+        peer.send(&case.parts);
+        check_rejection(&peer.answer(case.name), bidirectional, case);
+        assert_eq!(next(case.name), Err(case.code), "{}", case.name);
+        let frame = good_frame(k as u8);
+        peer.send(&frame);
+        check_good_answer(&peer.answer("a good frame"), bidirectional);
+        assert_eq!(
+            next("a good frame"),
+            Ok((k as u64, sha256(&frame[1]))),
+            "the good frame after {}",
+            case.name
+        );
+    }
+    peer.send(&[b"{\"terminate_flag\": true}".to_vec()]);
+    if pattern == 1 {
+        peer.answer("the termination");
+    }
+    let frames = receiver
+        .join()
+        .expect("client thread")
+        .expect("no fatal error");
+    assert_eq!(frames, all.len() as u64);
+}
+
+#[test]
+fn documented_loop_survives_every_hostile_input_on_pair() {
+    documented_loop_survives_every_hostile_input(0, false);
+    documented_loop_survives_every_hostile_input(0, true);
+}
+
+#[test]
+fn documented_loop_survives_every_hostile_input_on_reqrep() {
+    documented_loop_survives_every_hostile_input(1, false);
+    documented_loop_survives_every_hostile_input(1, true);
 }

@@ -13,9 +13,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use netgear::jpeg::{decode, decode_jpeg, encode, JpegError, JpegOptions};
 use netgear::json::Value;
+use netgear::media::{Media, MediaError};
 use netgear::reducer::{reducer, ReduceError};
+use netgear::session::ClientEvent;
 use netgear::session::{Config, Pattern};
-use netgear::transport::zmq::{Client, ClientOptions, Error, Protocol, Server, ServerOptions};
+use netgear::transport::zmq::{Client, ClientOptions, Outcome, Protocol, Server, ServerOptions};
 use netgear::wire::{Colorspace, Compression};
 use netgear::{Dtype, Frame, Payload, ReturnData};
 use netgear_testkit::{natural_frame, psnr, Ipc, Proc};
@@ -311,99 +313,107 @@ fn corrupt_truncated_and_oversized_jpegs_are_errors() {
 // Through the zmq adapters.
 
 fn pair_config(pattern: Pattern, bidirectional: bool) -> Config {
-    Config {
-        pattern,
-        bidirectional,
-        request_timeout: Duration::from_secs(4),
-        ..Config::default()
-    }
+    Config::new()
+        .pattern(pattern)
+        .bidirectional(bidirectional)
+        .request_timeout(Duration::from_secs(4))
 }
 
+/// The documented receive loop with the media layer: every frame that
+/// arrives is delivered as an event, and one whose JPEG cannot be decoded
+/// is a typed value the loop reports, never the end of it.
 #[test]
-fn adapters_compress_frames_and_report_bad_jpegs_without_dropping_the_link() {
+fn media_over_the_adapters_decodes_frames_and_reports_bad_jpegs_without_ending_the_loop() {
     let ipc = Ipc::new();
     let address = ipc.address();
     let (tx, rx) = mpsc::channel();
     let client = thread::spawn(move || {
-        let mut client = Client::new(ClientOptions {
-            address,
-            protocol: Protocol::Ipc,
-            config: pair_config(Pattern::ReqRep, false),
-            ..ClientOptions::default()
-        })
+        let mut client = Client::bind(
+            ClientOptions::new()
+                .address(address)
+                .protocol(Protocol::Ipc)
+                .config(pair_config(Pattern::ReqRep, false)),
+        )
         .unwrap();
         tx.send(()).unwrap();
+        let media = Media::new();
         let mut outcomes = Vec::new();
-        loop {
-            match client.recv(None) {
-                Ok(Some(r)) => outcomes.push(Ok((r.seq, r.payload, r.compression))),
-                Ok(None) => break,
-                Err(e) => {
-                    assert!(!e.is_fatal(), "fatal: {e}");
-                    outcomes.push(Err(e.to_string()));
-                }
-            }
+        while let Some(event) = client.recv().unwrap() {
+            let ClientEvent::Frame(frame) = event else {
+                continue;
+            };
+            let compression = match &frame.payload {
+                Payload::Jpeg { compression, .. } => Some(*compression),
+                Payload::Raw(_) => None,
+            };
+            outcomes.push((frame.seq, compression, media.decode(frame.payload)));
         }
+        client.close().unwrap();
         outcomes
     });
     rx.recv().unwrap();
     let options = JpegOptions::with_colorspace(Colorspace::Rgb);
-    let mut server = Server::new(ServerOptions {
-        address: ipc.address(),
-        protocol: Protocol::Ipc,
-        config: pair_config(Pattern::ReqRep, false),
-        jpeg: Some(options),
-        ..ServerOptions::default()
-    })
+    let media = Media::new().jpeg(options);
+    let mut server = Server::connect(
+        ServerOptions::new()
+            .address(ipc.address())
+            .protocol(Protocol::Ipc)
+            .config(pair_config(Pattern::ReqRep, false)),
+    )
     .unwrap();
     let frame0 = natural_frame(&[H, W, 3], 0);
     let frame3 = natural_frame(&[H, W, 3], 3);
-    server.send(frame0.clone(), Value::Null).unwrap();
-    // Pre-compressed payloads go out as they are: here, broken ones.
-    let good = encode(&frame0, &options).unwrap();
+    let good = media.encode(frame0.clone()).unwrap();
+    assert_eq!(
+        server.send(good.clone(), &()).unwrap().outcome,
+        Outcome::Delivered
+    );
+    // Broken JPEG payloads travel (the wire does not look inside them).
     let truncated = Bytes::copy_from_slice(&jpeg_bytes(&good)[..jpeg_bytes(&good).len() / 3]);
     for data in [Bytes::from_static(b"not a jpeg at all"), truncated] {
         let broken = Payload::Jpeg {
             data,
             compression: options.compression(),
         };
-        server.send(broken, Value::Null).unwrap();
+        server.send(broken, &()).unwrap();
     }
-    server.send(frame3.clone(), Value::Null).unwrap();
-    // A frame JPEG cannot carry is refused before anything is sent.
+    server
+        .send(media.encode(frame3.clone()).unwrap(), &())
+        .unwrap();
+    // A frame JPEG cannot carry is refused by the media layer, before any send.
     let depth = Frame::new(Dtype::Uint16, vec![4, 4], vec![0u8; 32]).unwrap();
-    let err = server.send(depth, Value::Null).unwrap_err();
+    let err = media.encode(depth).unwrap_err();
     assert!(
-        matches!(err, Error::JpegEncode(JpegError::NotUint8(_))),
+        matches!(err, MediaError::Jpeg(JpegError::NotUint8(_))),
         "{err}"
     );
-    assert!(!err.is_fatal());
+    assert_eq!(err.code(), "media-cannot-compress");
     assert!(
         server.close().unwrap(),
         "pattern 1 acknowledges termination"
     );
     let outcomes = client.join().unwrap();
     assert_eq!(outcomes.len(), 4, "{outcomes:?}");
-    for (i, (k, original)) in [(0usize, &frame0), (3, &frame3)].into_iter().enumerate() {
-        let Ok((seq, Payload::Raw(got), Some(c))) = &outcomes[k] else {
+    for (k, original) in [(0usize, &frame0), (3, &frame3)] {
+        let (seq, Some(c), Ok(got)) = &outcomes[k] else {
             panic!("outcome {k}: {:?}", outcomes[k])
         };
-        assert_eq!(*seq, k as u64, "frame {i}");
+        assert_eq!(*seq, k as u64);
         assert_eq!(c.colorspace, Colorspace::Rgb);
         assert_eq!(got.shape(), [H, W, 3]);
         assert!(psnr(original.data(), got.data()) >= 35.0);
     }
-    for (k, outcome) in outcomes.iter().enumerate().take(3).skip(1) {
-        let Err(text) = outcome else {
-            panic!("outcome {k} should be an error: {outcome:?}")
+    for (seq, _, outcome) in &outcomes[1..3] {
+        let Err(e) = outcome else {
+            panic!("frame {seq} should not decode: {outcome:?}")
         };
-        assert!(
-            text.contains(&format!("JPEG frame of frame {k} cannot be decoded")),
-            "{text}"
-        );
+        assert_eq!(e.code(), "media-bad-jpeg", "frame {seq}: {e}");
     }
 }
 
+/// Return data through the media layer: the client compresses the frame it
+/// returns, the server decodes it; a broken returned JPEG is a value, and
+/// the next answer arrives as usual.
 #[test]
 fn returned_frames_are_compressed_by_the_client_and_decoded_by_the_server() {
     let ipc = Ipc::new();
@@ -412,74 +422,64 @@ fn returned_frames_are_compressed_by_the_client_and_decoded_by_the_server() {
     let natural_return = natural_frame(&[H, W], 0);
     let expected = natural_return.clone();
     let client = thread::spawn(move || {
-        let mut client = Client::new(ClientOptions {
-            address,
-            protocol: Protocol::Ipc,
-            config: pair_config(Pattern::Pair, true),
-            jpeg: Some(JpegOptions::with_colorspace(Colorspace::Gray)),
-            ..ClientOptions::default()
-        })
+        let mut client = Client::bind(
+            ClientOptions::new()
+                .address(address)
+                .protocol(Protocol::Ipc)
+                .config(pair_config(Pattern::Pair, true)),
+        )
         .unwrap();
-        // A frame JPEG cannot carry as GRAY is refused, nothing changes.
-        let colour = natural_frame(&[8, 8, 3], 0);
-        let err = client.recv(Some(ReturnData::from(colour))).unwrap_err();
-        assert!(matches!(err, Error::JpegEncode(_)), "{err}");
+        let media = Media::new().jpeg(JpegOptions::with_colorspace(Colorspace::Gray));
+        // A frame JPEG cannot carry as GRAY is refused before it is set.
+        assert!(media.encode_return(natural_frame(&[8, 8, 3], 0)).is_err());
+        client.set_return_data(media.encode_return(natural_return).unwrap());
         tx.send(()).unwrap();
         let mut n = 0;
-        let mut data = Some(ReturnData::from(natural_return));
-        loop {
-            match client.recv(data.take()) {
-                Ok(Some(_)) => n += 1,
-                Ok(None) => break,
-                Err(e) => panic!("{e}"),
+        while let Some(event) = client.recv().unwrap() {
+            if !matches!(event, ClientEvent::Frame(_)) {
+                continue;
             }
+            n += 1;
             if n == 1 {
-                // Answer the next frame with a broken JPEG, then a good one.
-                data = Some(ReturnData::Frame(Payload::Jpeg {
+                // Answer the next frame with a broken JPEG, then with text.
+                client.set_return_data(ReturnData::Frame(Payload::Jpeg {
                     data: Bytes::from_static(b"\xff\xd8\xff garbage"),
                     compression: JpegOptions::with_colorspace(Colorspace::Gray).compression(),
                 }));
             } else if n == 2 {
-                data = Some(ReturnData::Json(Value::from("text again")));
+                client.set_return("text again").unwrap();
             }
         }
         n
     });
     rx.recv().unwrap();
-    let mut server = Server::new(ServerOptions {
-        address: ipc.address(),
-        protocol: Protocol::Ipc,
-        config: pair_config(Pattern::Pair, true),
-        ..ServerOptions::default()
-    })
+    let mut server = Server::connect(
+        ServerOptions::new()
+            .address(ipc.address())
+            .protocol(Protocol::Ipc)
+            .config(pair_config(Pattern::Pair, true)),
+    )
     .unwrap();
+    let media = Media::new();
     let tiny = Frame::new(Dtype::Uint8, vec![2, 2], vec![1, 2, 3, 4]).unwrap();
-    let sent = server
-        .send(tiny.clone(), Value::from("frame please"))
-        .unwrap();
-    let Some(ReturnData::Frame(Payload::Raw(got))) = sent.reply else {
-        panic!("{:?}", sent.reply)
+    let sent = server.send(tiny.clone(), "frame please").unwrap();
+    let Some(ReturnData::Frame(payload)) = sent.reply().cloned() else {
+        panic!("{sent:?}")
     };
+    let got = media.decode(payload).unwrap();
     assert_eq!(got.shape(), [H, W]);
     let db = psnr(expected.data(), got.data());
     assert!(db >= 35.0, "{db:.2} dB");
-    let err = server.send(tiny.clone(), Value::Null).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::BadJpeg {
-                seq: 1,
-                what: "returned frame",
-                ..
-            }
-        ),
-        "{err}"
-    );
-    assert!(!err.is_fatal());
-    let sent = server.send(tiny, Value::Null).unwrap();
+    let sent = server.send(tiny.clone(), &()).unwrap();
+    assert_eq!(sent.seq, 1);
+    let err = media
+        .decode_return(sent.reply().cloned().unwrap())
+        .unwrap_err();
+    assert_eq!(err.code(), "media-bad-jpeg", "{err}");
+    let sent = server.send(tiny, &()).unwrap();
     assert_eq!(
-        sent.reply,
-        Some(ReturnData::Json(Value::from("text again")))
+        sent.reply(),
+        Some(&ReturnData::Json(Value::from("text again")))
     );
     server.close().unwrap();
     assert_eq!(client.join().unwrap(), 3);
@@ -637,27 +637,7 @@ fn cli_receiver_reports_a_corrupt_jpeg_and_goes_on() {
         .args(ipc.cli_args(5555));
     let mut rx = Proc::start(rx);
     rx.wait_bound_ipc(&ipc, 5555);
-    let options = JpegOptions::default();
-    let mut server = Server::new(ServerOptions {
-        address: ipc.address(),
-        protocol: Protocol::Ipc,
-        config: pair_config(Pattern::ReqRep, false),
-        jpeg: Some(options),
-        ..ServerOptions::default()
-    })
-    .unwrap();
-    server
-        .send(natural_frame(&[48, 64, 3], 0), Value::Null)
-        .unwrap();
-    let bad = Payload::Jpeg {
-        data: Bytes::from_static(b"\xff\xd8\xff\xe0 truncated"),
-        compression: options.compression(),
-    };
-    server.send(bad, Value::Null).unwrap();
-    server
-        .send(natural_frame(&[48, 64, 3], 2), Value::Null)
-        .unwrap();
-    server.close().unwrap();
+    send_good_bad_good(&ipc);
     let (status, lines, err) = rx.finish(Duration::from_secs(20));
     assert!(status.success(), "{err}");
     assert_eq!(lines.len(), 3, "{lines:?}");
@@ -673,4 +653,64 @@ fn cli_receiver_reports_a_corrupt_jpeg_and_goes_on() {
         Some(&Value::from(vec![48usize, 64, 3]))
     );
     assert!(err.contains("1 error(s)"), "{err}");
+}
+
+/// Frames 0 and 2 good JPEGs, frame 1 a truncated one, then termination.
+fn send_good_bad_good(ipc: &Ipc) {
+    let options = JpegOptions::default();
+    let media = Media::new().jpeg(options);
+    let mut server = Server::connect(
+        ServerOptions::new()
+            .address(ipc.address())
+            .protocol(Protocol::Ipc)
+            .config(pair_config(Pattern::ReqRep, false)),
+    )
+    .unwrap();
+    let good = |k| media.encode(natural_frame(&[48, 64, 3], k)).unwrap();
+    server.send(good(0), &()).unwrap();
+    let bad = Payload::Jpeg {
+        data: Bytes::from_static(b"\xff\xd8\xff\xe0 truncated"),
+        compression: options.compression(),
+    };
+    server.send(bad, &()).unwrap();
+    server.send(good(2), &()).unwrap();
+    server.close().unwrap();
+}
+
+/// `receive --frames N` counts intact frames only: a frame that cannot be
+/// decoded is printed with its error but does not count, and the exit
+/// status says whether N intact frames arrived.
+#[test]
+fn cli_receive_frames_counts_intact_frames_and_its_status_says_if_they_came() {
+    for (asked, status_ok, lines_printed) in [(2, true, 3), (3, false, 3)] {
+        let ipc = Ipc::new();
+        let mut rx = Command::new(NETGEAR);
+        rx.args([
+            "receive",
+            "--json",
+            "--pattern",
+            "1",
+            "--frames",
+            &asked.to_string(),
+        ])
+        .args(ipc.cli_args(5555));
+        let mut rx = Proc::start(rx);
+        rx.wait_bound_ipc(&ipc, 5555);
+        send_good_bad_good(&ipc);
+        let (status, lines, err) = rx.finish(Duration::from_secs(20));
+        assert_eq!(
+            status.success(),
+            status_ok,
+            "--frames {asked}: {status}: {err}"
+        );
+        assert_eq!(lines.len(), lines_printed, "{lines:?}");
+        assert!(lines[1].get("error").is_some(), "{lines:?}");
+        if !status_ok {
+            assert_eq!(status.code(), Some(1));
+            assert!(
+                err.contains("only 2 of the 3 frames asked for arrived intact"),
+                "{err}"
+            );
+        }
+    }
 }

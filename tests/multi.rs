@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use netgear::json::Value;
-use netgear::session::{Client, ClientEvent, ClientState, Config, Pattern, Transmit};
+use netgear::session::{Client, ClientEvent, ClientState, Config, Delivery, Pattern, Transmit};
 use netgear::wire::{encode_frame_message, encode_terminate, FrameMessage, Parts};
 use netgear::{Dtype, Frame};
 
@@ -16,12 +16,10 @@ use netgear::{Dtype, Frame};
 const T: Duration = Duration::from_secs(1);
 
 fn hub_machine(pattern: Pattern, t0: Instant) -> Client {
-    let config = Config {
-        pattern,
-        multiserver: true,
-        request_timeout: T,
-        ..Config::default()
-    };
+    let config = Config::new()
+        .pattern(pattern)
+        .multiserver(true)
+        .request_timeout(T);
     Client::new(config, "ABCD1234", t0).unwrap()
 }
 
@@ -80,7 +78,7 @@ fn a_silent_server_is_reported_without_a_reset_and_rejoins() {
     hub.handle_timeout(t0 + 5 * T);
     let (_, events) = drain(&mut hub);
     assert!(
-        matches!(&events[..], [ClientEvent::Frame { .. }]),
+        matches!(&events[..], [ClientEvent::Frame(Delivery { .. })]),
         "{events:?}"
     );
     // A comes back: reported before its frame, live again.
@@ -93,9 +91,7 @@ fn a_silent_server_is_reported_without_a_reset_and_rejoins() {
             port: Value::from("A")
         }
     );
-    assert!(
-        matches!(&events[1], ClientEvent::Frame { port: Some(p), .. } if *p == Value::from("A"))
-    );
+    assert!(matches!(&events[1], ClientEvent::Frame(d) if d.port == Some(Value::from("A"))));
     assert_eq!(hub.servers_seen(), ports(&["B", "A"]));
     assert!(hub.silent_servers().is_empty());
     assert_eq!(hub.state(), ClientState::Open);

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use netgear::json::{parse, Value};
 use netgear::session::{
-    Client, ClientEvent, ClientState, Config, Pattern, SendError, Server, ServerEvent, ServerState,
-    Transmit,
+    Client, ClientEvent, ClientState, Config, Delivery, Pattern, SendError, Server, ServerEvent,
+    ServerState, Transmit,
 };
 use netgear::wire::{
     decode_client_message, decode_server_message, encode_frame_message, encode_terminate,
@@ -18,6 +18,17 @@ use netgear::{Dtype, Frame};
 
 const T: Duration = Duration::from_secs(4);
 const DEVICE: &str = "ABCD1234";
+
+/// `events` is exactly one frame event: `seq`, no port, `message`, `payload`.
+fn assert_frame(events: &[ClientEvent], seq: u64, message: &Value, payload: &Payload) {
+    let [ClientEvent::Frame(d)] = events else {
+        panic!("one frame event expected: {events:?}")
+    };
+    assert_eq!(
+        (d.seq, &d.port, &d.message, &d.payload),
+        (seq, &None, message, payload)
+    );
+}
 
 fn frame(n: u8) -> Frame {
     Frame::new(Dtype::Uint8, vec![2, 2], vec![n, n + 1, n + 2, n + 3]).unwrap()
@@ -109,11 +120,7 @@ fn json(text: &str) -> Value {
 fn bidirectional_round_trips_on_patterns_0_and_1() {
     for pattern in [Pattern::Pair, Pattern::ReqRep] {
         let t0 = Instant::now();
-        let config = Config {
-            pattern,
-            bidirectional: true,
-            ..Config::default()
-        };
+        let config = Config::new().pattern(pattern).bidirectional(true);
         let (mut server, mut client) = pair(config, t0);
 
         // No return data set yet: the reply carries null.
@@ -126,15 +133,7 @@ fn bidirectional_round_trips_on_patterns_0_and_1() {
                 data: ReturnData::Json(Value::Null)
             }]
         );
-        assert_eq!(
-            cev,
-            vec![ClientEvent::Frame {
-                seq: 0,
-                port: None,
-                message: json(r#"{"n": 1}"#),
-                payload: Payload::Raw(frame(0))
-            }]
-        );
+        assert_frame(&cev, 0, &json(r#"{"n": 1}"#), &Payload::Raw(frame(0)));
 
         // JSON return data.
         client.set_return_data(ReturnData::Json(json(r#"[1, "two", 3.5, NaN]"#)));
@@ -148,7 +147,7 @@ fn bidirectional_round_trips_on_patterns_0_and_1() {
             }]
         );
         assert!(
-            matches!(&cev[..], [ClientEvent::Frame { seq: 1, message, .. }] if *message == Value::from("hi"))
+            matches!(&cev[..], [ClientEvent::Frame(Delivery { seq: 1, message, .. })] if *message == Value::from("hi"))
         );
 
         // Frame return data.
@@ -174,10 +173,7 @@ fn bidirectional_round_trips_on_patterns_0_and_1() {
 #[test]
 fn return_data_is_sticky() {
     let t0 = Instant::now();
-    let config = Config {
-        bidirectional: true,
-        ..Config::default()
-    };
+    let config = Config::new().bidirectional(true);
     let (mut server, mut client) = pair(config, t0);
     client.set_return_data(ReturnData::Json(Value::from("first")));
     for seq in 0..3 {
@@ -209,13 +205,7 @@ fn return_data_is_sticky() {
 fn plain_mode_confirms_with_the_device_id() {
     for pattern in [Pattern::Pair, Pattern::ReqRep] {
         let t0 = Instant::now();
-        let (mut server, mut client) = pair(
-            Config {
-                pattern,
-                ..Config::default()
-            },
-            t0,
-        );
+        let (mut server, mut client) = pair(Config::new().pattern(pattern), t0);
         server
             .send_frame(frame(0), Value::from("ignored?"), t0)
             .unwrap();
@@ -235,7 +225,7 @@ fn plain_mode_confirms_with_the_device_id() {
         );
         // The message still reaches the application.
         assert!(
-            matches!(&client_events(&mut client)[..], [ClientEvent::Frame { seq: 0, message, .. }] if *message == Value::from("ignored?"))
+            matches!(&client_events(&mut client)[..], [ClientEvent::Frame(Delivery { seq: 0, message, .. })] if *message == Value::from("ignored?"))
         );
     }
 }
@@ -261,10 +251,7 @@ fn server_refuses_a_second_frame_in_flight() {
 #[test]
 fn pattern_2_publishes_without_waiting() {
     let t0 = Instant::now();
-    let config = Config {
-        pattern: Pattern::PubSub,
-        ..Config::default()
-    };
+    let config = Config::new().pattern(Pattern::PubSub);
     let (mut server, mut client) = pair(config, t0);
     assert_eq!(client.poll_timeout(), None);
     for seq in 0..3 {
@@ -319,10 +306,7 @@ fn pattern_2_publishes_without_waiting() {
 #[test]
 fn termination_handshake_on_pattern_1() {
     let t0 = Instant::now();
-    let config = Config {
-        pattern: Pattern::ReqRep,
-        ..Config::default()
-    };
+    let config = Config::new().pattern(Pattern::ReqRep);
     let (mut server, mut client) = pair(config, t0);
     server.close(t0);
     assert_eq!(server.state(), ServerState::Closing);
@@ -398,11 +382,9 @@ fn termination_on_pattern_0_has_no_ack() {
 #[test]
 fn closing_times_out_after_a_fifth_of_the_request_timeout() {
     let t0 = Instant::now();
-    let config = Config {
-        pattern: Pattern::ReqRep,
-        request_timeout: Duration::from_millis(1000),
-        ..Config::default()
-    };
+    let config = Config::new()
+        .pattern(Pattern::ReqRep)
+        .request_timeout(Duration::from_millis(1000));
     let mut server = Server::new(config).unwrap();
     server.close(t0);
     assert_eq!(sends(server_transmits(&mut server)).len(), 1);
@@ -436,10 +418,7 @@ fn closing_times_out_after_a_fifth_of_the_request_timeout() {
 #[test]
 fn close_while_awaiting_reply_abandons_the_frame() {
     let t0 = Instant::now();
-    let config = Config {
-        pattern: Pattern::ReqRep,
-        ..Config::default()
-    };
+    let config = Config::new().pattern(Pattern::ReqRep);
     let mut server = Server::new(config).unwrap();
     server.send_frame(frame(0), Value::Null, t0).unwrap();
     server.close(t0);
@@ -467,15 +446,12 @@ fn frames_queued_before_a_termination_are_all_delivered() {
     client.handle_message(encode_terminate(None), t0);
     let ev = client_events(&mut client);
     assert_eq!(ev.len(), 4, "{ev:?}");
-    for (n, e) in ev[..3].iter().enumerate() {
-        assert_eq!(
-            *e,
-            ClientEvent::Frame {
-                seq: n as u64,
-                port: None,
-                message: Value::from(n),
-                payload: Payload::Raw(frame(n as u8))
-            }
+    for n in 0..3 {
+        assert_frame(
+            &ev[n..=n],
+            n as u64,
+            &Value::from(n),
+            &Payload::Raw(frame(n as u8)),
         );
     }
     assert_eq!(ev[3], ClientEvent::Terminated);
@@ -493,12 +469,10 @@ fn frames_queued_before_a_termination_are_all_delivered() {
 #[test]
 fn server_retries_resend_the_same_parts() {
     let t0 = Instant::now();
-    let config = Config {
-        pattern: Pattern::ReqRep,
-        bidirectional: true,
-        max_retries: 3,
-        ..Config::default()
-    };
+    let config = Config::new()
+        .pattern(Pattern::ReqRep)
+        .bidirectional(true)
+        .max_retries(3);
     let (mut server, mut client) = pair(config, t0);
     server.send_frame(frame(7), Value::from("m"), t0).unwrap();
     let first = sends(server_transmits(&mut server)).remove(0);
@@ -587,11 +561,7 @@ fn server_retries_resend_the_same_parts() {
 fn server_gives_up_after_max_retries_consecutive_silences() {
     for max_retries in 1..=5u32 {
         let t0 = Instant::now();
-        let mut server = Server::new(Config {
-            max_retries,
-            ..Config::default()
-        })
-        .unwrap();
+        let mut server = Server::new(Config::new().max_retries(max_retries)).unwrap();
         server.send_frame(frame(0), Value::Null, t0).unwrap();
         server_transmits(&mut server);
         for k in 1..=max_retries {
@@ -618,10 +588,7 @@ fn server_gives_up_after_max_retries_consecutive_silences() {
 #[test]
 fn max_retries_zero_gives_up_at_the_first_silence() {
     let t0 = Instant::now();
-    let config = Config {
-        max_retries: 0,
-        ..Config::default()
-    };
+    let config = Config::new().max_retries(0);
     let mut server = Server::new(config.clone()).unwrap();
     server.send_frame(frame(0), Value::Null, t0).unwrap();
     server_transmits(&mut server);
@@ -643,15 +610,7 @@ fn max_retries_zero_gives_up_at_the_first_silence() {
 #[test]
 fn client_silence_resets_then_gives_up() {
     let t0 = Instant::now();
-    let mut client = Client::new(
-        Config {
-            pattern: Pattern::ReqRep,
-            ..Config::default()
-        },
-        DEVICE,
-        t0,
-    )
-    .unwrap();
+    let mut client = Client::new(Config::new().pattern(Pattern::ReqRep), DEVICE, t0).unwrap();
     assert_eq!(client.poll_timeout(), Some(t0 + T * 3));
     client.handle_timeout(t0 + T * 3 - Duration::from_millis(1));
     assert!(client_events(&mut client).is_empty());
@@ -714,11 +673,7 @@ fn bad_frame() -> Parts {
 #[test]
 fn malformed_frame_is_answered_with_a_rejection_reply_then_the_next_frame_is_delivered() {
     let t0 = Instant::now();
-    let config = Config {
-        pattern: Pattern::ReqRep,
-        bidirectional: true,
-        ..Config::default()
-    };
+    let config = Config::new().pattern(Pattern::ReqRep).bidirectional(true);
     let (mut server, mut client) = pair(config, t0);
     client.set_return_data(ReturnData::Json(Value::from("fine")));
     server.send_frame(frame(0), Value::Null, t0).unwrap();
@@ -756,7 +711,7 @@ fn malformed_frame_is_answered_with_a_rejection_reply_then_the_next_frame_is_del
     );
     // The rejected message did not consume a client seq.
     assert!(
-        matches!(&cev[..], [ClientEvent::Frame { seq: 0, message, .. }] if *message == Value::from("next"))
+        matches!(&cev[..], [ClientEvent::Frame(Delivery { seq: 0, message, .. })] if *message == Value::from("next"))
     );
 }
 
@@ -764,13 +719,7 @@ fn malformed_frame_is_answered_with_a_rejection_reply_then_the_next_frame_is_del
 fn malformed_frame_in_plain_mode_gets_the_rejection_string() {
     for pattern in [Pattern::Pair, Pattern::ReqRep] {
         let t0 = Instant::now();
-        let (mut server, mut client) = pair(
-            Config {
-                pattern,
-                ..Config::default()
-            },
-            t0,
-        );
+        let (mut server, mut client) = pair(Config::new().pattern(pattern), t0);
         server.send_frame(frame(0), Value::Null, t0).unwrap();
         server_transmits(&mut server);
         client.handle_message(bad_frame(), t0);
@@ -793,7 +742,10 @@ fn malformed_frame_in_plain_mode_gets_the_rejection_string() {
 
         let (sev, cev) = round_trip(&mut server, &mut client, frame(1), Value::Null, t0);
         assert_eq!(sev, vec![ServerEvent::Delivered { seq: 1 }]);
-        assert!(matches!(&cev[..], [ClientEvent::Frame { seq: 0, .. }]));
+        assert!(matches!(
+            &cev[..],
+            [ClientEvent::Frame(Delivery { seq: 0, .. })]
+        ));
     }
 }
 
@@ -810,15 +762,8 @@ fn rejection_texts_are_ascii_without_newlines() {
     );
     for bidirectional in [false, true] {
         let t0 = Instant::now();
-        let mut client = Client::new(
-            Config {
-                bidirectional,
-                ..Config::default()
-            },
-            DEVICE,
-            t0,
-        )
-        .unwrap();
+        let mut client =
+            Client::new(Config::new().bidirectional(bidirectional), DEVICE, t0).unwrap();
         client.handle_message(parts.clone(), t0);
         let answer = sends(client_transmits(&mut client)).remove(0);
         let text = std::str::from_utf8(&answer[0]).unwrap();
@@ -849,10 +794,7 @@ fn rejection_texts_are_ascii_without_newlines() {
 #[test]
 fn undecodable_reply_is_a_bad_reply_and_ends_the_wait() {
     let t0 = Instant::now();
-    let config = Config {
-        bidirectional: true,
-        ..Config::default()
-    };
+    let config = Config::new().bidirectional(true);
     let mut server = Server::new(config).unwrap();
     server.send_frame(frame(0), Value::Null, t0).unwrap();
     server.handle_message(vec![Bytes::from_static(b"not json")], t0);
@@ -891,19 +833,11 @@ fn multiserver_frame(port: &str, n: u8) -> Parts {
 #[test]
 fn multiserver_client_ends_after_the_last_server_terminates() {
     let t0 = Instant::now();
-    let config = Config {
-        pattern: Pattern::ReqRep,
-        multiserver: true,
-        ..Config::default()
-    };
+    let config = Config::new().pattern(Pattern::ReqRep).multiserver(true);
     let mut client = Client::new(config.clone(), DEVICE, t0).unwrap();
 
     // The server machine writes its port into its headers and termination.
-    let mut server = Server::new(Config {
-        port: Some(Value::from("5566")),
-        ..config
-    })
-    .unwrap();
+    let mut server = Server::new((config).port(Value::from("5566"))).unwrap();
     server.send_frame(frame(0), Value::Null, t0).unwrap();
     let out = sends(server_transmits(&mut server)).remove(0);
     assert!(out[0].starts_with(br#"{"port": "5566", "terminate_flag": false"#));
@@ -915,7 +849,7 @@ fn multiserver_client_ends_after_the_last_server_terminates() {
     let ports: Vec<_> = ev
         .iter()
         .map(|e| match e {
-            ClientEvent::Frame { port, .. } => port.clone().unwrap(),
+            ClientEvent::Frame(Delivery { port, .. }) => port.clone().unwrap(),
             other => panic!("{other:?}"),
         })
         .collect();
@@ -951,7 +885,7 @@ fn multiserver_client_ends_after_the_last_server_terminates() {
     client.handle_message(multiserver_frame("5567", 3), t0);
     assert!(matches!(
         &client_events(&mut client)[..],
-        [ClientEvent::Frame { seq: 3, .. }]
+        [ClientEvent::Frame(Delivery { seq: 3, .. })]
     ));
     client_transmits(&mut client);
 
@@ -964,24 +898,15 @@ fn multiserver_client_ends_after_the_last_server_terminates() {
 #[test]
 fn multiclient_server_terminates_every_client_it_heard_from() {
     let t0 = Instant::now();
-    let config = Config {
-        pattern: Pattern::ReqRep,
-        multiclient: true,
-        port: Some(Value::from("9999")),
-        ..Config::default()
-    };
+    let config = Config::new()
+        .pattern(Pattern::ReqRep)
+        .multiclient(true)
+        .port(Value::from("9999"));
     let mut server = Server::new(config.clone()).unwrap();
     for (seq, client_port) in ["5577", "5578", "5577"].into_iter().enumerate() {
         // Each client machine writes its own port into its replies.
-        let mut client = Client::new(
-            Config {
-                port: Some(Value::from(client_port)),
-                ..config.clone()
-            },
-            DEVICE,
-            t0,
-        )
-        .unwrap();
+        let mut client =
+            Client::new((config.clone()).port(Value::from(client_port)), DEVICE, t0).unwrap();
         client.set_return_data(ReturnData::Json(Value::from(seq)));
         server.send_frame(frame(0), Value::Null, t0).unwrap();
         let out = sends(server_transmits(&mut server)).remove(0);
@@ -1036,12 +961,10 @@ fn multiclient_server_terminates_every_client_it_heard_from() {
 fn multiclient_client_reports_its_port_in_confirmations_replies() {
     let t0 = Instant::now();
     // Multi-client mode replies with JSON even without bidirectional mode.
-    let config = Config {
-        pattern: Pattern::ReqRep,
-        multiclient: true,
-        port: Some(Value::from(5577)),
-        ..Config::default()
-    };
+    let config = Config::new()
+        .pattern(Pattern::ReqRep)
+        .multiclient(true)
+        .port(Value::from(5577));
     let mut client = Client::new(config, DEVICE, t0).unwrap();
     let msg = FrameMessage {
         port: None,
@@ -1060,15 +983,7 @@ fn multiclient_client_reports_its_port_in_confirmations_replies() {
 #[test]
 fn client_answers_before_the_frame_is_seen_and_decodes_zero_copy() {
     let t0 = Instant::now();
-    let mut client = Client::new(
-        Config {
-            bidirectional: true,
-            ..Config::default()
-        },
-        DEVICE,
-        t0,
-    )
-    .unwrap();
+    let mut client = Client::new(Config::new().bidirectional(true), DEVICE, t0).unwrap();
     let msg = FrameMessage {
         port: None,
         message: Value::Null,
@@ -1079,7 +994,7 @@ fn client_answers_before_the_frame_is_seen_and_decodes_zero_copy() {
     let ptr = parts[1].as_ptr();
     client.handle_message(parts, t0);
     assert_eq!(sends(client_transmits(&mut client)).len(), 1);
-    let Some(ClientEvent::Frame { payload, .. }) = client.poll_event() else {
+    let Some(ClientEvent::Frame(Delivery { payload, .. })) = client.poll_event() else {
         panic!()
     };
     assert_eq!(

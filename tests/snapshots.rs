@@ -254,20 +254,15 @@ fn client_answer(config: Config, parts: Parts) -> Parts {
 #[test]
 fn rejection_replies() {
     let bad = vec![Bytes::from_static(br#"{"terminate_flag": false, "compression": false, "message": null, "pattern": "1", "dtype": "object", "shape": [2]}"#), Bytes::from_static(b"xx")];
-    let bidirectional = Config {
-        bidirectional: true,
-        ..Config::default()
-    };
+    let bidirectional = Config::new().bidirectional(true);
     insta::assert_snapshot!(
         "reply_rejection",
         render(&client_answer(bidirectional, bad.clone()))
     );
-    let multiclient = Config {
-        multiclient: true,
-        pattern: Pattern::ReqRep,
-        port: Some(Value::from("5577")),
-        ..Config::default()
-    };
+    let multiclient = Config::new()
+        .multiclient(true)
+        .pattern(Pattern::ReqRep)
+        .port(Value::from("5577"));
     insta::assert_snapshot!(
         "reply_rejection_multiclient",
         render(&client_answer(multiclient, bad.clone()))

@@ -200,18 +200,16 @@ fn server_messages_are_byte_identical_to_vidgear() {
 }
 
 fn config_of(r: &Value) -> Config {
-    Config {
-        pattern: Pattern::from_number(
-            r.get("pattern").and_then(Value::as_i64).expect("pattern") as u8
+    Config::new()
+        .pattern(
+            Pattern::try_from(r.get("pattern").and_then(Value::as_i64).expect("pattern") as u8)
+                .expect("pattern"),
         )
-        .expect("pattern"),
-        bidirectional: flag(r, "bidirectional"),
-        multiserver: flag(r, "multiserver"),
-        multiclient: flag(r, "multiclient"),
-        port: port(r),
-        request_timeout: Duration::from_secs(4),
-        ..Config::default()
-    }
+        .bidirectional(flag(r, "bidirectional"))
+        .multiserver(flag(r, "multiserver"))
+        .multiclient(flag(r, "multiclient"))
+        .port(port(r))
+        .request_timeout(Duration::from_secs(4))
 }
 
 #[test]

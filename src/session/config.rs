@@ -311,7 +311,9 @@ impl ConfigError {
     /// ```
     pub fn code(&self) -> &'static str {
         match self {
-            ConfigError::BidirectionalNeedsSynchronousPattern { .. } => "config-bidirectional-pattern",
+            ConfigError::BidirectionalNeedsSynchronousPattern { .. } => {
+                "config-bidirectional-pattern"
+            }
             ConfigError::MultiModeNeedsPattern1Or2 { .. } => "config-multi-mode-pattern",
             ConfigError::MultiServerAndMultiClient => "config-multi-modes-together",
             ConfigError::ZeroTimeout => "config-zero-timeout",
@@ -387,7 +389,11 @@ impl Config {
     ///     Err(ConfigError::SeveralPortsNeedMultiMode { mode: "multi-server" })
     /// );
     /// ```
-    pub fn check_ports(&mut self, role: Role, ports: &[impl AsRef<str>]) -> Result<(), ConfigError> {
+    pub fn check_ports(
+        &mut self,
+        role: Role,
+        ports: &[impl AsRef<str>],
+    ) -> Result<(), ConfigError> {
         let (several_allowed, mode, announces) = match role {
             Role::Server => (self.multiclient, "multi-client", self.multiserver),
             Role::Client => (self.multiserver, "multi-server", self.multiclient),

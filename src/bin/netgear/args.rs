@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use clap::Args;
 use netgear::jpeg::JpegOptions;
-use netgear::media::Media;
 use netgear::json::{self, Value};
+use netgear::media::Media;
 use netgear::session::{Config, Pattern};
 use netgear::transport::zmq::Protocol;
 use netgear::wire::Colorspace;

@@ -278,7 +278,10 @@ impl Receiving {
             m.insert("message", message);
             describe_payload(&mut m, &payload);
             if let Some(e) = &error {
-                m.insert("error", format!("the JPEG frame of frame {seq} cannot be decoded: {e}"));
+                m.insert(
+                    "error",
+                    format!("the JPEG frame of frame {seq} cannot be decoded: {e}"),
+                );
             }
             if multiserver {
                 m.insert("port", port.unwrap_or(Value::Null));
@@ -316,13 +319,12 @@ impl Receiving {
         };
         let saved = match payload {
             Payload::Raw(frame) => npy::save(&dir.join(format!("frame_{seq:06}.npy")), frame),
-            Payload::Jpeg { data, .. } => std::fs::write(dir.join(format!("frame_{seq:06}.jpg")), data),
+            Payload::Jpeg { data, .. } => {
+                std::fs::write(dir.join(format!("frame_{seq:06}.jpg")), data)
+            }
         };
         saved.map_err(|e| {
-            CliError::Runtime(format!(
-                "cannot save frame {seq} in {}: {e}",
-                dir.display()
-            ))
+            CliError::Runtime(format!("cannot save frame {seq} in {}: {e}", dir.display()))
         })
     }
 

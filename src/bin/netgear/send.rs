@@ -135,7 +135,12 @@ fn open_source(args: &SendArgs) -> Result<Source, CliError> {
         }
         None => {
             let synth = Synth::new(args.dtype, args.shape.0.clone()).map_err(CliError::Usage)?;
-            (Frames::Synth(synth), args.shape.0.clone(), args.dtype, args.fps)
+            (
+                Frames::Synth(synth),
+                args.shape.0.clone(),
+                args.dtype,
+                args.fps,
+            )
         }
     };
     let shape = reduced_shape(args.reduce, shape, dtype)?;
@@ -200,7 +205,12 @@ pub fn run(args: SendArgs, quiet: bool, stop: StopFlag) -> Result<(), CliError> 
     let media = args.jpeg.media();
     let server = Server::connect(
         ServerOptions::new()
-            .address(args.conn.address.clone().unwrap_or_else(|| "localhost".into()))
+            .address(
+                args.conn
+                    .address
+                    .clone()
+                    .unwrap_or_else(|| "localhost".into()),
+            )
             .ports(args.conn.port.0.clone())
             .protocol(args.conn.protocol())
             .config(config),
@@ -222,7 +232,7 @@ pub fn run(args: SendArgs, quiet: bool, stop: StopFlag) -> Result<(), CliError> 
         stats: Stats::new("sent", "round trip", quiet),
         run_stats: RunStats::new("send", &args.stats),
     };
-    let limits = Limits {
+    let limits = RunLimits {
         frames: args.conn.frames,
         duration: args.duration,
         period: source.fps.map(|f| Duration::from_secs_f64(1.0 / f)),
@@ -231,7 +241,7 @@ pub fn run(args: SendArgs, quiet: bool, stop: StopFlag) -> Result<(), CliError> 
 }
 
 /// When a run stops, and how fast it goes.
-struct Limits {
+struct RunLimits {
     frames: Option<u64>,
     duration: Option<Duration>,
     /// The frame period (`--fps`), if paced.
@@ -257,10 +267,12 @@ impl Sending {
         &mut self,
         mut server: Server,
         mut payloads: Payloads,
-        limits: &Limits,
+        limits: &RunLimits,
         stop: &StopFlag,
     ) -> Result<(), CliError> {
-        let mut failure = self.send_all(&mut server, &mut payloads, limits, stop).err();
+        let mut failure = self
+            .send_all(&mut server, &mut payloads, limits, stop)
+            .err();
         // The CPU time of the window: before the making thread stops (it runs
         // as far ahead of the window's end as it ran ahead of its start).
         if let Err(e) = self.run_stats.finish() {
@@ -281,7 +293,7 @@ impl Sending {
         &mut self,
         server: &mut Server,
         payloads: &mut Payloads,
-        limits: &Limits,
+        limits: &RunLimits,
         stop: &StopFlag,
     ) -> Result<(), CliError> {
         let paced_from = Instant::now();
@@ -361,7 +373,13 @@ impl Sending {
         Ok(error_line(seq, problem))
     }
 
-    fn reply_line(&self, seq: u64, port: Option<Value>, reply: Option<ReturnData>, rtt: Duration) -> Map {
+    fn reply_line(
+        &self,
+        seq: u64,
+        port: Option<Value>,
+        reply: Option<ReturnData>,
+        rtt: Duration,
+    ) -> Map {
         let mut m = Map::new();
         m.insert("seq", seq);
         m.insert("reply", reply_json(reply));

@@ -141,9 +141,7 @@ impl Client {
             }),
             ClientEvent::PublisherSilent => Err(Error::PublisherSilent {
                 frames_received,
-                timeout_secs: config
-                    .subscriber_timeout
-                    .map_or(0.0, |t| t.as_secs_f64()),
+                timeout_secs: config.subscriber_timeout.map_or(0.0, |t| t.as_secs_f64()),
             }),
             other => Ok(Some(other)),
         }

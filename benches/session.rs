@@ -23,10 +23,10 @@ fn exchange(server: &mut Server, client: &mut Client, frame: &Frame, now: Instan
         panic!("no frame")
     };
     client.handle_message(parts, now);
-    let Some(ClientEvent::Frame { payload, .. }) = client.poll_event() else {
+    let Some(ClientEvent::Frame(delivery)) = client.poll_event() else {
         panic!("no frame event")
     };
-    black_box(payload);
+    black_box(delivery.payload);
     let Some(Transmit::Send(answer)) = client.poll_transmit() else {
         panic!("no answer")
     };
@@ -47,11 +47,7 @@ fn cycle(c: &mut Criterion) {
         for shape in [[1usize, 1, 3], [1080, 1920, 3]] {
             let n: usize = shape.iter().product();
             let frame = Frame::new(Dtype::Uint8, shape.to_vec(), vec![3u8; n]).expect("frame");
-            let config = Config {
-                pattern,
-                bidirectional,
-                ..Config::default()
-            };
+            let config = Config::new().pattern(pattern).bidirectional(bidirectional);
             let now = Instant::now();
             let mut server = Server::new(config.clone()).expect("config");
             let mut client = Client::new(config, "ABCD1234", now).expect("config");

@@ -1,20 +1,53 @@
 //! # netgear
 //!
 //! NetGear — the ZeroMQ protocol vidgear uses to stream video frames between
-//! machines — in Rust, wire-compatible with vidgear 0.3.6 in both directions.
+//! machines — in Rust, wire-compatible with vidgear 0.3.6 in both
+//! directions. A server (the sender) sends frames, each with a message of
+//! any JSON type; a client (the receiver) answers every frame, in
+//! Bidirectional Mode with return data of its own, even a whole frame.
 //!
-//! The crate is layered like quinn-proto / str0m:
+//! ## Where to start
 //!
-//! * [`wire`] — the codec: messages to and from byte parts (sans-IO).
-//! * [`json`] — the Python-flavoured JSON those messages use.
-//! * [`session`] — the server and client state machines: feed them received
-//!   parts and the current time, drain parts to send, events and deadlines.
-//! * `transport` (feature `zmq`, on by default) — blocking adapters that only
-//!   move bytes and time between libzmq sockets and the state machines.
-//!   They compress and decompress JPEG frames when asked (`jpeg`).
-//! * `jpeg` (feature `jpeg`, on by default) — vidgear's JPEG frame
-//!   compression, on libjpeg-turbo; `reducer` (feature `reducer`) — its
-//!   frame shrinking; [`source`] — video frames from ffmpeg.
+//! * To talk to vidgear (or another netgear) over the network: the
+//!   blocking adapters in [`transport::zmq`] (feature `zmq`, on by
+//!   default): [`transport::zmq::Server`] sends, [`transport::zmq::Client`]
+//!   receives. They mirror vidgear's `NetGear(receive_mode=...)`.
+//! * To carry NetGear over something else (another socket library, an
+//!   async runtime, a test harness): the sans-IO state machines in
+//!   [`session`], which every transport drives. `examples/custom_transport.rs`
+//!   runs them over a plain TCP stream.
+//! * To send JPEG or shrunk frames: [`media::Media`], applied before a frame
+//!   is handed to any transport and after it is received.
+//!
+//! ## The layers
+//!
+//! Each layer uses only the ones below it; none below `transport` touches a
+//! socket, a thread or a clock.
+//!
+//! | layer | module | what it does |
+//! |---|---|---|
+//! | transports | [`transport`] | move bytes and time between sockets and the machines; nothing else |
+//! | media | [`media`], `jpeg`, `reducer` | frames ⇄ payloads: JPEG (simplejpeg's settings) and vidgear's shrinking |
+//! | session | [`session`] | the server and client state machines of spec/05: feed `handle_*`, drain `poll_*`, time is a parameter |
+//! | codec | [`wire`] | messages ⇄ the byte parts of a multipart message, byte-identical to vidgear's |
+//! | JSON | [`json`] | Python's `json` dialect (NaN, Infinity, big integers), and serde for application types |
+//!
+//! [`source`] reads video files through ffmpeg, and `session_file` (feature
+//! `session-file`) records and replays sessions.
+//!
+//! ## Errors are for what ends a session
+//!
+//! What a peer sends is never trusted and never panics: a malformed message
+//! is an event ([`session::ClientEvent::Rejected`], already answered with a
+//! rejection), a bad answer is an outcome ([`transport::zmq::Outcome`]), a
+//! JPEG that cannot be decoded is a [`media::MediaError`] for that frame
+//! alone. `Err` is kept for what ends the session (the peer gone, a socket
+//! failure) or refuses a call (an invalid configuration). Every error has a
+//! stable `code()`, listed in spec/08.
+//!
+//! ## An exchange through the state machines
+//!
+//! The parts are carried across by hand here; a transport would use sockets.
 //!
 //! ```
 //! use std::time::Instant;
@@ -29,15 +62,44 @@
 //!
 //! let frame = Frame::new(Dtype::Uint8, vec![2, 2], vec![1, 2, 3, 4]).unwrap();
 //! server.send_frame(frame.clone(), Value::from("hello"), now).unwrap();
-//! // Carry the parts across by hand; a transport would use sockets.
 //! let Some(Transmit::Send(parts)) = server.poll_transmit() else { panic!() };
 //! client.handle_message(parts, now);
-//! let Some(ClientEvent::Frame(Delivery { message, .. })) = client.poll_event() else { panic!() };
-//! assert_eq!(message, Value::from("hello"));
+//! let Some(ClientEvent::Frame(delivery)) = client.poll_event() else { panic!() };
+//! assert_eq!((delivery.message, delivery.payload), (Value::from("hello"), frame.into()));
 //! let Some(Transmit::Send(reply)) = client.poll_transmit() else { panic!() };
 //! server.handle_message(reply, now);
 //! let Some(ServerEvent::Reply { data, .. }) = server.poll_event() else { panic!() };
 //! assert_eq!(data, ReturnData::Json(Value::from("thanks")));
+//! ```
+//!
+//! ## The same over libzmq, with serde
+//!
+//! ```no_run
+//! # #[cfg(feature = "zmq")] {
+//! use netgear::session::{ClientEvent, Config};
+//! use netgear::transport::zmq::{Client, ClientOptions, Server, ServerOptions};
+//! use netgear::{Dtype, Frame};
+//!
+//! #[derive(serde::Serialize, serde::Deserialize)]
+//! struct Hello { camera: String, frame_no: u64 }
+//!
+//! let config = Config::new().bidirectional(true);
+//! // The receiver binds *:5555 and answers every frame with "thanks".
+//! let mut client = Client::bind(ClientOptions::new().config(config.clone()))?;
+//! client.set_return("thanks")?;
+//! // The sender connects to localhost:5555.
+//! let mut server = Server::connect(ServerOptions::new().config(config))?;
+//! let frame = Frame::new(Dtype::Uint8, vec![480, 640, 3], vec![0; 480 * 640 * 3])?;
+//! let sent = server.send(frame, &Hello { camera: "A".into(), frame_no: 0 })?;
+//! println!("the client answered {:?}", sent.reply());
+//! while let Some(event) = client.recv()? {
+//!     if let ClientEvent::Frame(frame) = event {
+//!         let hello: Hello = frame.message_as()?;
+//!         println!("frame {} from camera {}", hello.frame_no, hello.camera);
+//!     }
+//! }
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![warn(missing_docs)]
 

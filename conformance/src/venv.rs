@@ -95,7 +95,7 @@ impl Venv {
             base.display()
         );
         if !python.exists() {
-            run(Command::new(&base).arg("-m").arg("venv").arg(&venv))?;
+            run(Command::new(&base).arg("-m").arg("venv").arg(venv))?;
         }
         run(Command::new(&python)
             .args([

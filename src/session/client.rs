@@ -17,8 +17,10 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
+use serde::de::DeserializeOwned;
+
 use super::{Config, ConfigError, Pattern, Transmit};
-use crate::json::Value;
+use crate::json::{self, DeserializeError, Value};
 use crate::wire::{
     decode_server_message, encode_confirmation, encode_rejection, encode_reply,
     encode_terminate_ack, DecodeError, FrameMessage, Parts, Payload, Reply, ReturnData,
@@ -63,6 +65,35 @@ pub struct Delivery {
     pub message: Value,
     /// The frame: raw, or JPEG as it travelled (see `netgear::media`).
     pub payload: Payload,
+}
+
+impl Delivery {
+    /// The message as an application type (any `T: Deserialize`), read by
+    /// the rules of Python's `json.loads`; a mismatch names the path of the
+    /// field that did not fit.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use netgear::session::{Client, ClientEvent, Config};
+    /// use netgear::wire::{encode_frame_message, FrameMessage};
+    /// use netgear::{json, Dtype, Frame};
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Hello { id: u32, who: String }
+    ///
+    /// let mut client = Client::new(Config::new(), "TESTID01", Instant::now()).unwrap();
+    /// let message = json::parse(br#"{"id": 7, "who": "cam A"}"#).unwrap();
+    /// let frame = Frame::new(Dtype::Uint8, vec![1], vec![0]).unwrap();
+    /// client.handle_message(encode_frame_message(&FrameMessage::new(frame, message)), Instant::now());
+    /// let Some(ClientEvent::Frame(delivery)) = client.poll_event() else { panic!() };
+    /// let hello: Hello = delivery.message_as().unwrap();
+    /// assert_eq!((hello.id, hello.who.as_str()), (7, "cam A"));
+    /// let err = delivery.message_as::<Vec<u8>>().unwrap_err();
+    /// assert_eq!(err.code(), "json-deserialize");
+    /// ```
+    pub fn message_as<T: DeserializeOwned>(&self) -> Result<T, DeserializeError> {
+        json::from_value_ref::<T>(&self.message)
+    }
 }
 
 /// What the application learns from a client.

@@ -2,8 +2,11 @@
 
 use bytes::Bytes;
 
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
 use super::{Compression, Frame};
-use crate::json::Value;
+use crate::json::{self, DeserializeError, SerializeError, Value};
 
 /// What a frame message or a frame reply carries after its header.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,6 +92,34 @@ pub enum ReturnData {
     Json(Value),
     /// A whole frame (vidgear's `ndarray` return type).
     Frame(Payload),
+}
+
+impl ReturnData {
+    /// JSON return data from any application type (see [`crate::json::to_value`]).
+    ///
+    /// ```
+    /// use netgear::{json::Value, ReturnData};
+    /// let data = ReturnData::json(&(1, "two")).unwrap();
+    /// assert_eq!(data, ReturnData::Json(Value::from(vec![Value::from(1), Value::from("two")])));
+    /// ```
+    pub fn json<T: Serialize + ?Sized>(data: &T) -> Result<ReturnData, SerializeError> {
+        json::to_value(data).map(ReturnData::Json)
+    }
+
+    /// The JSON return data as an application type; `None` when the data
+    /// is a frame.
+    ///
+    /// ```
+    /// use netgear::ReturnData;
+    /// let data = ReturnData::json(&[3u8, 4]).unwrap();
+    /// assert_eq!(data.json_as::<Vec<u8>>().unwrap().unwrap(), [3, 4]);
+    /// ```
+    pub fn json_as<T: DeserializeOwned>(&self) -> Option<Result<T, DeserializeError>> {
+        match self {
+            ReturnData::Json(value) => Some(json::from_value_ref::<T>(value)),
+            ReturnData::Frame(_) => None,
+        }
+    }
 }
 
 impl Default for ReturnData {

@@ -137,7 +137,10 @@ fn send_static(socket: &mut zmq::Socket, data: &'static [u8], flags: i32) -> zmq
 }
 
 fn run(args: BenchPeerArgs, quiet: bool) -> Result<(), CliError> {
-    let protocol: Protocol = args.protocol.parse().map_err(CliError::Usage)?;
+    let protocol: Protocol = args
+        .protocol
+        .parse()
+        .map_err(|e: netgear::transport::zmq::UnknownProtocol| CliError::Usage(e.to_string()))?;
     let address = args.address.clone().unwrap_or_else(|| match args.role {
         Role::Send => "localhost".into(),
         Role::Receive => "*".into(),

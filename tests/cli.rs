@@ -639,3 +639,37 @@ fn version_and_help() {
         }
     }
 }
+
+/// Every JSON argument takes any JSON text, negative numbers included, in
+/// both spellings (`--message -5` and `--message=-5`): clap must not take
+/// `-5` for a flag.
+#[test]
+fn json_arguments_accept_negative_numbers_in_both_spellings() {
+    let cases: [(&[&str], &[&str], &str, &str); 3] = [
+        (&["--message", "-5"], &["--return", "-1e9"], "-5", "-1e9"),
+        (
+            &["--message=-2.5e-300"],
+            &["--return=-0.0"],
+            "-2.5e-300",
+            "-0.0",
+        ),
+        (
+            &["--message", "-123456789012345678901234567890"],
+            &["--return", "-Infinity"],
+            "-123456789012345678901234567890",
+            "-Infinity",
+        ),
+    ];
+    for (message_args, return_args, message, reply) in cases {
+        let mut receive = vec!["--bidirectional", "--json"];
+        receive.extend_from_slice(return_args);
+        let mut send = vec!["--bidirectional", "--json", "--frames", "2", "--shape", "2"];
+        send.extend_from_slice(message_args);
+        let (received, sent) = exchange(&Endpoint::ipc(), &receive, &send);
+        check_received(&json_lines(&received), 2, &j(message), "uint8", &[2]);
+        check_sent(&json_lines(&sent), 2, &j(reply));
+        // Written back exactly as given.
+        let text = String::from_utf8(received.stdout).unwrap();
+        assert!(text.contains(&format!("\"message\": {message},")), "{text}");
+    }
+}

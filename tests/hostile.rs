@@ -540,3 +540,157 @@ fn documented_loop_survives_every_hostile_input_on_reqrep() {
     documented_loop_survives_every_hostile_input(1, false);
     documented_loop_survives_every_hostile_input(1, true);
 }
+
+/// Hostile answers to a bidirectional server, with the code each must be
+/// reported with (`None`: the client's own rejection, an `Outcome::Rejected`).
+fn bad_replies() -> Vec<(&'static str, Vec<Vec<u8>>, Option<&'static str>)> {
+    vec![
+        ("invalid JSON", vec![b"{\"return_type\": ".to_vec()], Some("invalid-json")),
+        ("not an object", vec![b"[1, 2]".to_vec()], Some("not-an-object")),
+        ("no data", vec![b"{\"return_type\": \"str\"}".to_vec()], Some("missing-field")),
+        ("return_type a number", vec![b"{\"return_type\": 3, \"data\": 1}".to_vec()], Some("wrong-type")),
+        ("invalid UTF-8", vec![b"{\"return_type\": \"str\", \"data\": \"\xff\"}".to_vec()], Some("invalid-utf8")),
+        ("two parts for JSON", vec![b"{\"return_type\": \"int\", \"data\": 1}".to_vec(), vec![0]], Some("part-count")),
+        ("a frame without its part", vec![b"{\"return_type\": \"ndarray\", \"compression\": false, \"array_dtype\": \"uint8\", \"array_shape\": [2], \"data\": null}".to_vec()], Some("part-count")),
+        ("a frame of the wrong size", vec![b"{\"return_type\": \"ndarray\", \"compression\": false, \"array_dtype\": \"uint8\", \"array_shape\": [1024, 1024], \"data\": null}".to_vec(), vec![0; 3]], Some("size-mismatch")),
+        ("an unknown dtype", vec![b"{\"return_type\": \"ndarray\", \"compression\": false, \"array_dtype\": \"complex64\", \"array_shape\": [1], \"data\": null}".to_vec(), vec![0; 8]], Some("unknown-dtype")),
+        ("a rejection", vec![b"{\"return_type\": \"NoneType\", \"data\": null, \"error\": \"invalid-json: nope\"}".to_vec()], None),
+    ]
+}
+
+/// The send loop of a bidirectional server facing a client that answers
+/// every frame with a hostile reply, then with a good one: no answer ends
+/// the loop; each bad one is an `Outcome` naming what was wrong, each good
+/// one the return data, and the frames keep their sequence numbers.
+fn send_loop_survives_every_bad_reply(pattern: u8) {
+    use netgear::transport::zmq::{Outcome, Server, ServerOptions};
+    use netgear::{Dtype, Frame, ReturnData};
+
+    let ipc = Ipc::new();
+    let context = zmq::Context::new();
+    let peer = context
+        .socket(if pattern == 0 { zmq::PAIR } else { zmq::REP })
+        .unwrap();
+    peer.set_rcvtimeo(10_000).unwrap();
+    peer.bind(&ipc.endpoint(5555)).unwrap();
+    let replies = bad_replies();
+    let answers = std::thread::spawn(move || {
+        for (_, parts, _) in bad_replies() {
+            for answer in [
+                parts,
+                vec![b"{\"return_type\": \"str\", \"data\": \"ok\"}".to_vec()],
+            ] {
+                let frame = peer.recv_multipart(0).expect("a frame");
+                assert_eq!(frame.len(), 2, "header and payload");
+                peer.send_multipart(answer.iter().map(Vec::as_slice), 0)
+                    .unwrap();
+            }
+        }
+        peer
+    });
+    let config = Config::new()
+        .pattern(Pattern::try_from(pattern).unwrap())
+        .bidirectional(true)
+        .request_timeout(Duration::from_secs(10));
+    let options = ServerOptions::new()
+        .address(ipc.address())
+        .protocol(Protocol::Ipc)
+        .config(config);
+    let mut server = Server::connect(options).unwrap();
+    let frame = Frame::new(Dtype::Uint8, vec![2], vec![1, 2]).unwrap();
+    for (k, (name, _, code)) in replies.iter().enumerate() {
+        let bad = server
+            .send(frame.clone(), &k)
+            .expect("a bad reply never ends the loop");
+        assert_eq!(bad.seq, 2 * k as u64, "{name}");
+        match (&bad.outcome, code) {
+            (Outcome::BadReply(e), Some(code)) => assert_eq!(e.code(), *code, "{name}: {e}"),
+            (Outcome::Rejected { reason }, None) => assert_eq!(reason, "invalid-json: nope"),
+            (other, _) => panic!("{name}: {other:?}"),
+        }
+        let good = server.send(frame.clone(), &k).expect("the next frame");
+        assert_eq!(good.seq, 2 * k as u64 + 1);
+        assert_eq!(
+            good.reply(),
+            Some(&ReturnData::Json(Value::from("ok"))),
+            "after {name}"
+        );
+    }
+    let _peer = answers.join().expect("the peer");
+}
+
+#[test]
+fn send_loop_survives_every_bad_reply_on_pair() {
+    send_loop_survives_every_bad_reply(0);
+}
+
+#[test]
+fn send_loop_survives_every_bad_reply_on_reqrep() {
+    send_loop_survives_every_bad_reply(1);
+}
+
+/// `netgear send --bidirectional` facing the same hostile answers: each bad
+/// one is a JSON line with the frame's `seq` and an `error` naming the
+/// code, each good one a line with the reply, and the command goes on to
+/// its last frame and exits 0.
+#[test]
+fn send_command_reports_every_bad_reply_and_goes_on() {
+    let ipc = Ipc::new();
+    let context = zmq::Context::new();
+    let peer = context.socket(zmq::REP).unwrap();
+    peer.set_rcvtimeo(10_000).unwrap();
+    peer.bind(&ipc.endpoint(5555)).unwrap();
+    let replies = bad_replies();
+    let frames = 2 * replies.len();
+    let answers = std::thread::spawn(move || {
+        for (_, parts, _) in bad_replies() {
+            for answer in [
+                parts,
+                vec![b"{\"return_type\": \"str\", \"data\": \"ok\"}".to_vec()],
+            ] {
+                peer.recv_multipart(0).expect("a frame");
+                peer.send_multipart(answer.iter().map(Vec::as_slice), 0)
+                    .unwrap();
+            }
+        }
+        // The termination, acknowledged as a pattern-1 client does.
+        peer.recv_multipart(0).expect("the termination");
+        peer.send(
+            "Termination signal successfully received at Client's end!",
+            0,
+        )
+        .unwrap();
+    });
+    let mut cmd = Command::new(NETGEAR);
+    cmd.arg("send")
+        .args(ipc.cli_args(5555))
+        .args([
+            "--pattern",
+            "1",
+            "--bidirectional",
+            "--json",
+            "--shape",
+            "2",
+        ])
+        .args(["--frames", &frames.to_string(), "--request-timeout", "10"]);
+    let (status, lines, stderr) = Proc::start(cmd).finish(Duration::from_secs(60));
+    answers.join().expect("the peer");
+    assert!(status.success(), "{status}: {stderr}");
+    assert_eq!(lines.len(), frames, "{lines:?}");
+    for (k, (name, _, code)) in replies.iter().enumerate() {
+        let bad = &lines[2 * k];
+        assert_eq!(bad.get("seq"), Some(&Value::from(2 * k)), "{name}");
+        assert_eq!(bad.get("reply"), Some(&Value::Null), "{name}");
+        let error = bad.get("error").and_then(Value::as_str).unwrap_or_default();
+        assert!(error.contains("frame"), "{name}: {error}");
+        let found = bad.get("code").and_then(Value::as_str);
+        assert_eq!(found, Some(code.unwrap_or("rejected")), "{name}: {error}");
+        let good = &lines[2 * k + 1];
+        assert_eq!(good.get("reply"), Some(&Value::from("ok")), "after {name}");
+        assert!(good.get("error").is_none(), "after {name}");
+    }
+    assert!(
+        stderr.contains(&format!("{} error(s)", replies.len())),
+        "{stderr}"
+    );
+}

@@ -644,6 +644,7 @@ fn cli_receiver_reports_a_corrupt_jpeg_and_goes_on() {
     assert_eq!(lines[1].get("dtype").and_then(Value::as_str), Some("jpeg"));
     let error = lines[1].get("error").and_then(Value::as_str).unwrap();
     assert!(error.contains("frame 1"), "{error}");
+    assert_eq!(lines[1].get("code"), Some(&Value::from("media-bad-jpeg")));
     assert!(
         err.contains("JPEG frame of frame 1 cannot be decoded"),
         "{err}"

@@ -342,7 +342,11 @@ impl Sending {
         self.stats.error();
         self.stats.frame(None);
         self.run_stats.frame(Some(started.elapsed()));
-        error_line(k, format!("cannot JPEG-compress the frame: {error}"))
+        error_line(
+            k,
+            "media-cannot-compress",
+            format!("cannot JPEG-compress the frame: {error}"),
+        )
     }
 
     /// The JSON line of an answered frame; a bad answer or an undecodable
@@ -351,17 +355,26 @@ impl Sending {
         let rtt = started.elapsed();
         self.run_stats.frame(Some(rtt));
         let seq = sent.seq;
-        let problem = match sent.outcome {
+        let (code, problem) = match sent.outcome {
             Outcome::Reply(data) => match self.media.decode_return(data) {
                 Ok(data) => {
                     self.save_reply(seq, &data)?;
                     self.stats.frame(Some(rtt));
                     return Ok(self.reply_line(seq, sent.port, Some(data), rtt));
                 }
-                Err(e) => format!("the JPEG returned frame of frame {seq} cannot be decoded: {e}"),
+                Err(e) => (
+                    e.code(),
+                    format!("the JPEG returned frame of frame {seq} cannot be decoded: {e}"),
+                ),
             },
-            Outcome::Rejected { reason } => format!("the client rejected frame {seq}: {reason}"),
-            Outcome::BadReply(e) => format!("the reply to frame {seq} is malformed: {e}"),
+            Outcome::Rejected { reason } => (
+                "rejected",
+                format!("the client rejected frame {seq}: {reason}"),
+            ),
+            Outcome::BadReply(e) => (
+                e.code(),
+                format!("the reply to frame {seq} is malformed: {e}"),
+            ),
             _ => {
                 self.stats.frame(Some(rtt));
                 return Ok(self.reply_line(seq, sent.port, None, rtt));
@@ -370,7 +383,7 @@ impl Sending {
         eprintln!("netgear: {problem}");
         self.stats.error();
         self.stats.frame(None);
-        Ok(error_line(seq, problem))
+        Ok(error_line(seq, code, problem))
     }
 
     fn reply_line(
@@ -401,12 +414,15 @@ impl Sending {
     }
 }
 
-/// The JSON line of a frame that went wrong.
-fn error_line(seq: u64, error: String) -> Map {
+/// The JSON line of a frame that went wrong: `error` says what, `code`
+/// is its stable identifier (spec/08; `rejected` when the client said it
+/// could not decode the frame).
+fn error_line(seq: u64, code: &str, error: String) -> Map {
     let mut m = Map::new();
     m.insert("seq", seq);
     m.insert("reply", Value::Null);
     m.insert("error", error);
+    m.insert("code", code);
     m
 }
 

@@ -282,6 +282,7 @@ impl Receiving {
                     "error",
                     format!("the JPEG frame of frame {seq} cannot be decoded: {e}"),
                 );
+                m.insert("code", e.code());
             }
             if multiserver {
                 m.insert("port", port.unwrap_or(Value::Null));

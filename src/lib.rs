@@ -118,3 +118,8 @@ pub mod transport;
 pub mod wire;
 
 pub use wire::{Dtype, Frame, Payload, ReturnData};
+
+/// The README's Rust examples, compiled by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -32,6 +32,7 @@ use crate::wire::{Dtype, Frame};
 
 /// Why a frame could not be reduced.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ReduceError {
     /// vidgear accepts 0 < percentage < 90 only.
     #[error("the reduction percentage must be above 0 and below 90, not {0}")]

@@ -21,8 +21,16 @@ use std::thread::JoinHandle;
 
 use crate::wire::{Dtype, Frame};
 
-/// How to read a video.
+/// How to read a video (the fields are set with the builder methods of
+/// the same name).
+///
+/// ```
+/// use netgear::source::SourceOptions;
+/// let o = SourceOptions::default().looping(true).ffmpeg("/opt/ffmpeg/bin/ffmpeg");
+/// assert!(o.looping);
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct SourceOptions {
     /// Start again at the end of the file, forever.
     pub looping: bool,
@@ -42,8 +50,37 @@ impl Default for SourceOptions {
     }
 }
 
+impl SourceOptions {
+    /// Starts the video again at its end, forever (or not).
+    #[must_use]
+    pub fn looping(mut self, on: bool) -> SourceOptions {
+        self.looping = on;
+        self
+    }
+
+    /// Sets the ffmpeg program.
+    #[must_use]
+    pub fn ffmpeg(mut self, program: impl Into<PathBuf>) -> SourceOptions {
+        self.ffmpeg = program.into();
+        self
+    }
+
+    /// Sets the ffprobe program.
+    ///
+    /// ```
+    /// let o = netgear::source::SourceOptions::default().ffprobe("ffprobe7");
+    /// assert_eq!(o.ffprobe, std::path::PathBuf::from("ffprobe7"));
+    /// ```
+    #[must_use]
+    pub fn ffprobe(mut self, program: impl Into<PathBuf>) -> SourceOptions {
+        self.ffprobe = program.into();
+        self
+    }
+}
+
 /// Why a video cannot be read.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SourceError {
     /// The file does not exist (or cannot be seen).
     #[error("{path}: no such file or device")]

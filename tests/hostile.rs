@@ -541,9 +541,12 @@ fn documented_loop_survives_every_hostile_input_on_reqrep() {
     documented_loop_survives_every_hostile_input(1, true);
 }
 
-/// Hostile answers to a bidirectional server, with the code each must be
-/// reported with (`None`: the client's own rejection, an `Outcome::Rejected`).
-fn bad_replies() -> Vec<(&'static str, Vec<Vec<u8>>, Option<&'static str>)> {
+/// A hostile answer: its name, its parts, and the code it must be reported
+/// with (`None`: the client's own rejection, an `Outcome::Rejected`).
+type BadReply = (&'static str, Vec<Vec<u8>>, Option<&'static str>);
+
+/// Hostile answers to a bidirectional server.
+fn bad_replies() -> Vec<BadReply> {
     vec![
         ("invalid JSON", vec![b"{\"return_type\": ".to_vec()], Some("invalid-json")),
         ("not an object", vec![b"[1, 2]".to_vec()], Some("not-an-object")),

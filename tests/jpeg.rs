@@ -130,7 +130,7 @@ fn encoding_refuses_what_vidgear_cannot_send() {
     let err = encode(&two_d, &opts).unwrap_err();
     assert!(err.to_string().contains("(H, W, 3)"), "{err}");
     for quality in [9, 101] {
-        let bad = JpegOptions { quality, ..opts };
+        let bad = (opts).quality(quality);
         assert_eq!(
             encode(&natural_frame(&[8, 8, 3], 0), &bad).unwrap_err(),
             JpegError::Quality(quality)
@@ -141,11 +141,7 @@ fn encoding_refuses_what_vidgear_cannot_send() {
 #[test]
 fn decoding_uses_the_fast_paths_when_either_end_asks() {
     let frame = natural_frame(&[H, W, 3], 5);
-    let accurate = JpegOptions {
-        fast_dct: false,
-        fast_upsample: false,
-        ..JpegOptions::default()
-    };
+    let accurate = JpegOptions::default().fast_dct(false).fast_upsample(false);
     let payload = encode(&frame, &accurate).unwrap();
     let data = jpeg_bytes(&payload).clone();
     let header = |dct: bool, ups: bool| Compression {
@@ -154,14 +150,8 @@ fn decoding_uses_the_fast_paths_when_either_end_asks() {
         colorspace: Colorspace::Bgr,
     };
     let limit = 1 << 30;
-    let fast_local = JpegOptions {
-        fast_dct: true,
-        ..accurate
-    };
-    let ups_local = JpegOptions {
-        fast_upsample: true,
-        ..accurate
-    };
+    let fast_local = (accurate).fast_dct(true);
+    let ups_local = (accurate).fast_upsample(true);
     let plain = decode_jpeg(&data, &header(false, false), &accurate, limit).unwrap();
     let dct_by_header = decode_jpeg(&data, &header(true, false), &accurate, limit).unwrap();
     let dct_by_local = decode_jpeg(&data, &header(false, false), &fast_local, limit).unwrap();
@@ -181,12 +171,11 @@ fn decoding_uses_the_fast_paths_when_either_end_asks() {
     // The header announces the sender's flags.
     let flagged = encode(
         &frame,
-        &JpegOptions {
-            fast_dct: false,
-            fast_upsample: true,
-            colorspace: Colorspace::Rgb,
-            quality: 75,
-        },
+        &JpegOptions::default()
+            .fast_dct(false)
+            .fast_upsample(true)
+            .colorspace(Colorspace::Rgb)
+            .quality(75),
     )
     .unwrap();
     let Payload::Jpeg { compression, .. } = flagged else {
@@ -346,10 +335,16 @@ fn media_over_the_adapters_decodes_frames_and_reports_bad_jpegs_without_ending_t
                 Payload::Jpeg { compression, .. } => Some(*compression),
                 Payload::Raw(_) => None,
             };
-            outcomes.push((frame.seq, compression, media.decode(frame.payload)));
+            outcomes.push((frame.seq, compression, frame.payload));
         }
         client.close().unwrap();
+        // Decoded after the session: the client answers (and acknowledges
+        // the termination) only inside `recv`, so a slow decode in the loop
+        // would make the server wait.
         outcomes
+            .into_iter()
+            .map(|(seq, compression, payload)| (seq, compression, media.decode(payload)))
+            .collect::<Vec<_>>()
     });
     rx.recv().unwrap();
     let options = JpegOptions::with_colorspace(Colorspace::Rgb);

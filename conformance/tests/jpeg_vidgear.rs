@@ -124,12 +124,11 @@ fn rust_and_simplejpeg_decodes_agree_both_ways() {
         ] {
             let name = format!("{cs}-{dct}-{ups}-{q}");
             let frame = natural(cs, q as u64);
-            let options = JpegOptions {
-                colorspace: cs,
-                quality: q,
-                fast_dct: dct,
-                fast_upsample: ups,
-            };
+            let options = JpegOptions::default()
+                .colorspace(cs)
+                .quality(q)
+                .fast_dct(dct)
+                .fast_upsample(ups);
             let payload = encode(&frame, &options).unwrap();
             let decoded = decode(&payload, &options).unwrap();
             std::fs::write(

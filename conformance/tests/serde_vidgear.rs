@@ -117,7 +117,11 @@ fn a_rust_struct_arrives_in_vidgear_as_the_dict_json_loads_makes() {
     assert!(status.success(), "vidgear receiver: {err}");
     assert_eq!(lines.len() as u64, FRAMES);
     for (k, line) in lines.iter().enumerate() {
-        assert_eq!(line.get("message"), Some(&detections_json(k as u64)), "frame {k}");
+        assert_eq!(
+            line.get("message"),
+            Some(&detections_json(k as u64)),
+            "frame {k}"
+        );
     }
 }
 
@@ -144,10 +148,17 @@ fn a_vidgear_dict_deserialises_into_the_rust_struct() {
     ipc.wait_bound(5555);
     // vidgear sends the same dict with every frame: frame 0's.
     let mut tx: Command = command(true, "send");
-    tx.args(["--pattern", "1", "--bidirectional", "--json", "--shape", "2,3"])
-        .args(ipc.cli_args(5555))
-        .args(["--frames", &FRAMES.to_string()])
-        .args(["--message-python", &detections_python(0)]);
+    tx.args([
+        "--pattern",
+        "1",
+        "--bidirectional",
+        "--json",
+        "--shape",
+        "2,3",
+    ])
+    .args(ipc.cli_args(5555))
+    .args(["--frames", &FRAMES.to_string()])
+    .args(["--message-python", &detections_python(0)]);
     let (status, lines, err) = Proc::start(tx).finish(Duration::from_secs(60));
     assert!(status.success(), "vidgear sender: {err}");
     let got = client.join().expect("client thread");

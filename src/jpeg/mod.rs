@@ -56,7 +56,17 @@ use crate::wire::{Colorspace, Compression, Dtype, Frame, Limits, Payload};
 
 /// How to compress frames, and the local half of how to decompress them:
 /// vidgear's `jpeg_compression*` options.
+///
+/// The fields are set with the builder methods of the same name:
+///
+/// ```
+/// use netgear::jpeg::JpegOptions;
+/// use netgear::wire::Colorspace;
+/// let o = JpegOptions::default().colorspace(Colorspace::Rgb).quality(75).fast_dct(false);
+/// assert_eq!((o.quality, o.fast_dct, o.fast_upsample), (75, false, false));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct JpegOptions {
     /// The channel layout of the frames compressed (`jpeg_compression` as a
     /// colorspace name). Decoding follows the sender's header instead.
@@ -84,7 +94,44 @@ impl Default for JpegOptions {
 }
 
 impl JpegOptions {
+    /// Sets the channel layout of the frames compressed.
+    #[must_use]
+    pub fn colorspace(mut self, colorspace: Colorspace) -> JpegOptions {
+        self.colorspace = colorspace;
+        self
+    }
+
+    /// Sets the quality (10 to 100; checked by [`JpegOptions::validate`]).
+    #[must_use]
+    pub fn quality(mut self, quality: u8) -> JpegOptions {
+        self.quality = quality;
+        self
+    }
+
+    /// Sets the fast-DCT flag.
+    #[must_use]
+    pub fn fast_dct(mut self, on: bool) -> JpegOptions {
+        self.fast_dct = on;
+        self
+    }
+
+    /// Sets the fast-upsampling flag.
+    ///
+    /// ```
+    /// assert!(netgear::jpeg::JpegOptions::default().fast_upsample(true).fast_upsample);
+    /// ```
+    #[must_use]
+    pub fn fast_upsample(mut self, on: bool) -> JpegOptions {
+        self.fast_upsample = on;
+        self
+    }
+
     /// The defaults with another colorspace.
+    ///
+    /// ```
+    /// use netgear::{jpeg::JpegOptions, wire::Colorspace};
+    /// assert_eq!(JpegOptions::with_colorspace(Colorspace::Gray).colorspace, Colorspace::Gray);
+    /// ```
     pub fn with_colorspace(colorspace: Colorspace) -> JpegOptions {
         JpegOptions {
             colorspace,
@@ -113,6 +160,7 @@ impl JpegOptions {
 
 /// Why a frame could not be compressed or a JPEG payload decompressed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum JpegError {
     /// The quality is outside 10–100.
     #[error("JPEG quality {0} is outside 10-100")]

@@ -11,6 +11,7 @@ pub const DEFAULT_MAX_DEPTH: usize = 128;
 /// Why a byte string is not Python-dialect JSON. `offset` is the byte
 /// position where the problem was noticed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum JsonError {
     /// The bytes are not UTF-8 (pyzmq encodes JSON as UTF-8).
     #[error("JSON is not valid UTF-8 (at byte {offset})")]

@@ -258,6 +258,7 @@ pub struct SessionFile {
 
 /// Why a session file cannot be used.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SessionFileError {
     /// The file could not be read or written.
     #[error("{path}: {source}")]

@@ -8,6 +8,7 @@ use super::FrameError;
 /// field at fault; [`DecodeError::code`] gives the stable kebab-case code the
 /// spec (spec/08-errors.md) and the rejection replies use.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// The message had the wrong number of parts.
     #[error("{kind} must have {expected} part(s), received {actual}")]

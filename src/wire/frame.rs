@@ -26,6 +26,7 @@ pub struct Frame {
 
 /// Why a shape and a byte buffer do not make a frame.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum FrameError {
     /// More dimensions than [`MAX_DIMS`].
     #[error("shape has {0} dimensions, more than the limit of {MAX_DIMS}")]

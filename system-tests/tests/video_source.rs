@@ -35,10 +35,7 @@ fn video_sources_yield_bgr_frames_and_fail_clearly() {
     assert!(frames.iter().all(|f| f.shape() == [120, 160, 3]));
     assert_ne!(frames[0], frames[9], "testsrc2 moves");
     // Looping goes on past the end.
-    let looping = SourceOptions {
-        looping: true,
-        ..SourceOptions::default()
-    };
+    let looping = SourceOptions::default().looping(true);
     assert_eq!(
         VideoSource::open(&clip, &looping).unwrap().take(25).count(),
         25
@@ -58,10 +55,7 @@ fn video_sources_yield_bgr_frames_and_fail_clearly() {
         .err()
         .unwrap();
     assert!(matches!(err, SourceError::Unreadable { .. }), "{err}");
-    let no_tools = SourceOptions {
-        ffprobe: dir.path().join("no-ffprobe"),
-        ..SourceOptions::default()
-    };
+    let no_tools = SourceOptions::default().ffprobe(dir.path().join("no-ffprobe"));
     let err = VideoSource::open(&clip, &no_tools).err().unwrap();
     assert!(matches!(err, SourceError::ToolMissing { .. }) && !err.is_bad_input());
     assert!(err.to_string().contains("apt-get install ffmpeg"), "{err}");

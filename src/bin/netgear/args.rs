@@ -104,20 +104,17 @@ impl JpegArgs {
 
     /// The compression options, when --jpeg is given.
     pub fn options(&self) -> Option<JpegOptions> {
-        self.jpeg.map(|colorspace| JpegOptions {
-            colorspace,
-            ..self.local()
-        })
+        self.jpeg
+            .map(|colorspace| (self.local()).colorspace(colorspace))
     }
 
     /// The local flags for decoding (and the rest of the options).
     pub fn local(&self) -> JpegOptions {
-        JpegOptions {
-            colorspace: self.jpeg.unwrap_or(Colorspace::Bgr),
-            quality: self.jpeg_quality,
-            fast_dct: !self.no_fastdct,
-            fast_upsample: self.fastupsample,
-        }
+        JpegOptions::default()
+            .colorspace(self.jpeg.unwrap_or(Colorspace::Bgr))
+            .quality(self.jpeg_quality)
+            .fast_dct(!self.no_fastdct)
+            .fast_upsample(self.fastupsample)
     }
 }
 

@@ -223,10 +223,7 @@ fn next_jpeg(shared: &Shared, after: Option<u64>, wait: Duration) -> Option<(u64
     drop(state); // compress without holding the lock
     let jpeg = match displayable(&frame, colorspace) {
         Ok((frame, cs)) => {
-            let options = JpegOptions {
-                quality: QUALITY,
-                ..JpegOptions::with_colorspace(cs)
-            };
+            let options = (JpegOptions::with_colorspace(cs)).quality(QUALITY);
             match encode(&frame, &options) {
                 Ok(Payload::Jpeg { data, .. }) => Ok(data),
                 Ok(Payload::Raw(_)) => unreachable!("encode makes JPEG"),

@@ -108,10 +108,7 @@ struct Source {
 fn open_source(args: &SendArgs) -> Result<Source, CliError> {
     let (frames, shape, dtype, fps) = match &args.source {
         Some(path) => {
-            let options = SourceOptions {
-                looping: args.looping,
-                ..SourceOptions::default()
-            };
+            let options = SourceOptions::default().looping(args.looping);
             let video = VideoSource::open(path, &options).map_err(|e| {
                 if e.is_bad_input() {
                     CliError::Usage(e.to_string())

@@ -242,49 +242,29 @@ impl SeqSerializer {
     }
 }
 
-impl ser::SerializeSeq for SeqSerializer {
-    type Ok = Value;
-    type Error = SerializeError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Self::Error> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Value, SerializeError> {
-        self.finish()
-    }
+/// Sequences, tuples, tuple structs and tuple variants all become arrays:
+/// the four serde traits share one body.
+macro_rules! seq_serializer {
+    ($($trait:ident :: $method:ident),* $(,)?) => {$(
+        impl ser::$trait for SeqSerializer {
+            type Ok = Value;
+            type Error = SerializeError;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Self::Error> {
+                self.push(value)
+            }
+            fn end(self) -> Result<Value, SerializeError> {
+                self.finish()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for SeqSerializer {
-    type Ok = Value;
-    type Error = SerializeError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Self::Error> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Value, SerializeError> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleStruct for SeqSerializer {
-    type Ok = Value;
-    type Error = SerializeError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Self::Error> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Value, SerializeError> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleVariant for SeqSerializer {
-    type Ok = Value;
-    type Error = SerializeError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Self::Error> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Value, SerializeError> {
-        self.finish()
-    }
-}
+seq_serializer!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field,
+);
 
 /// Objects from maps: keys go through [`KeySerializer`].
 #[derive(Default)]

@@ -127,7 +127,7 @@ fn video_frame(n: u64) -> Frame {
 /// What the receiver returns for frame `n`: JSON statistics for even
 /// frames, the frame's negative for odd ones.
 fn answer(n: u64, frame: &Frame) -> ReturnData {
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         let pixel_sum = frame.data().iter().map(|&b| u64::from(b)).sum();
         ReturnData::json(&Stats {
             frame_no: n,

@@ -9,7 +9,9 @@
 //! ```
 //!
 //! It prints a summary and exits 0 when every reply checked out and the
-//! receiver acknowledged the end of the session.
+//! receiver acknowledged the end of the session. Either end may start
+//! first. Add `--release` to both for full speed: unoptimised, the JPEG
+//! work takes a good part of a second per frame.
 
 use std::error::Error;
 use std::process::ExitCode;

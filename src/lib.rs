@@ -15,7 +15,8 @@
 //! * To carry NetGear over something else (another socket library, an
 //!   async runtime, a test harness): the sans-IO state machines in
 //!   [`session`], which every transport drives. `examples/custom_transport.rs`
-//!   runs them over a plain TCP stream.
+//!   runs them over a plain byte stream (a Unix socket; a `TcpStream` works
+//!   the same way).
 //! * To send JPEG or shrunk frames: [`media::Media`], applied before a frame
 //!   is handed to any transport and after it is received.
 //!
@@ -74,6 +75,9 @@
 //!
 //! ## The same over libzmq, with serde
 //!
+//! The two ends are two threads here; usually they are two programs
+//! (`examples/send.rs` and `examples/receive.rs`).
+//!
 //! ```no_run
 //! # #[cfg(feature = "zmq")] {
 //! use netgear::session::{ClientEvent, Config};
@@ -87,17 +91,29 @@
 //! // The receiver binds *:5555 and answers every frame with "thanks".
 //! let mut client = Client::bind(ClientOptions::new().config(config.clone()))?;
 //! client.set_return("thanks")?;
+//! let receiver = std::thread::spawn(move || -> Result<(), netgear::transport::zmq::Error> {
+//!     // A malformed message, or one that is not a Hello, never ends the loop.
+//!     while let Some(event) = client.recv()? {
+//!         match event {
+//!             ClientEvent::Frame(frame) => match frame.message_as::<Hello>() {
+//!                 Ok(hello) => println!("frame {} from camera {}", hello.frame_no, hello.camera),
+//!                 Err(e) => eprintln!("frame {}: not a Hello: {e}", frame.seq),
+//!             },
+//!             ClientEvent::Rejected { error } => eprintln!("a malformed message: {error}"),
+//!             _ => {}
+//!         }
+//!     }
+//!     client.close()
+//! });
 //! // The sender connects to localhost:5555.
 //! let mut server = Server::connect(ServerOptions::new().config(config))?;
-//! let frame = Frame::new(Dtype::Uint8, vec![480, 640, 3], vec![0; 480 * 640 * 3])?;
-//! let sent = server.send(frame, &Hello { camera: "A".into(), frame_no: 0 })?;
-//! println!("the client answered {:?}", sent.reply());
-//! while let Some(event) = client.recv()? {
-//!     if let ClientEvent::Frame(frame) = event {
-//!         let hello: Hello = frame.message_as()?;
-//!         println!("frame {} from camera {}", hello.frame_no, hello.camera);
-//!     }
+//! for frame_no in 0..10 {
+//!     let frame = Frame::new(Dtype::Uint8, vec![480, 640, 3], vec![0; 480 * 640 * 3])?;
+//!     let sent = server.send(frame, &Hello { camera: "A".into(), frame_no })?;
+//!     println!("the client answered {:?}", sent.reply());
 //! }
+//! server.close()?;
+//! receiver.join().expect("the receiver thread")?;
 //! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

@@ -7,10 +7,8 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use bytes::Bytes;
-use netgear::session_file::{
-    replay, Change, Direction, Part, SessionFile, Side, What, CONFIRMATION_PREFIX,
-};
-use netgear::wire::{decode_server_message, Limits, ServerMessage};
+use netgear::session_file::{replay, Change, Direction, Part, SessionFile, Side, What};
+use netgear::wire::{decode_server_message, Limits, ServerMessage, CONFIRMATION_PREFIX};
 
 fn corpus() -> Vec<(String, SessionFile)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sessions");

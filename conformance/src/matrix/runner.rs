@@ -292,17 +292,11 @@ fn stream(
     };
     let rx = receiver_command(env, receiver, &link, &scratch)?;
     let tx = sender_command(env, sender, &link, &scratch)?;
-    let rx_run = start(rx)?;
     // vidgear joins address and port with ':' for ipc as well.
     let ipc_file = ipc_path
         .as_ref()
         .map(|p| PathBuf::from(format!("{}:{port}", p.display())));
-    if !wait_bound(port, ipc_file.as_deref(), Duration::from_secs(30)) {
-        let rx_done = finish(rx_run, Duration::from_secs(1));
-        return Err(format!("receiver never bound: {}", tail(&rx_done.stderr)));
-    }
-    let tx_done = finish(start(tx)?, Duration::from_secs(120));
-    let rx_done = finish(rx_run, Duration::from_secs(30));
+    let (tx_done, rx_done) = run_pair(rx, tx, port, ipc_file.as_deref())?;
     let _ = std::fs::remove_dir_all(&scratch);
 
     check_stream_exits(&mut result.failures, &tx_done, &rx_done);
@@ -327,6 +321,25 @@ fn stream(
         save_logs(&env.out, &result.id, &tx_done, &rx_done);
     }
     Ok(())
+}
+
+/// Starts the receiver, waits until it has bound `port` (or made
+/// `ipc_file`), then runs the sender to its end (2 min at most) and gives
+/// the receiver 30 s more to end; the sender's outcome, then the receiver's.
+pub(super) fn run_pair(
+    rx: Command,
+    tx: Command,
+    port: u16,
+    ipc_file: Option<&Path>,
+) -> Result<(Finished, Finished), String> {
+    let rx_run = start(rx)?;
+    if !wait_bound(port, ipc_file, Duration::from_secs(30)) {
+        let rx_done = finish(rx_run, Duration::from_secs(1));
+        return Err(format!("receiver never bound: {}", tail(&rx_done.stderr)));
+    }
+    let tx_done = finish(start(tx)?, Duration::from_secs(120));
+    let rx_done = finish(rx_run, Duration::from_secs(30));
+    Ok((tx_done, rx_done))
 }
 
 /// What both ends of a stream cell are told about the connection.
@@ -394,7 +407,7 @@ fn sender_command(env: &Env, sender: Impl, link: &Link, scratch: &Path) -> Resul
 }
 
 /// Both ends exit 0 (the receiver only once it saw the termination).
-fn check_stream_exits(failures: &mut Vec<String>, tx: &Finished, rx: &Finished) {
+pub(super) fn check_stream_exits(failures: &mut Vec<String>, tx: &Finished, rx: &Finished) {
     if tx.code != Some(0) {
         failures.push(format!("sender exit {:?}: {}", tx.code, tail(&tx.stderr)));
     }
@@ -476,7 +489,7 @@ fn expected_reply(case: &Case) -> Value {
 }
 
 /// The rate the lines arrived at, when it can be told.
-fn lines_per_second(lines: &[(Instant, String)]) -> Option<f64> {
+pub(super) fn lines_per_second(lines: &[(Instant, String)]) -> Option<f64> {
     if lines.len() < 2 {
         return None;
     }

@@ -491,16 +491,15 @@ impl Relay {
                 continue;
             };
             for (i, r) in ready.chunks(4).enumerate() {
-                let link = i as u32;
                 if r[0] {
-                    self.from_server(i, link)?;
+                    self.relay_server_messages(i)?;
                 }
                 if r[1] {
-                    self.from_client(i, link)?;
+                    self.relay_client_messages(i)?;
                 }
                 for (k, side) in [(2, Side::Server), (3, Side::Client)] {
                     if r[k] {
-                        self.connections(i, link, side)?;
+                        self.connections(i, side)?;
                     }
                 }
             }
@@ -540,7 +539,8 @@ impl Relay {
     }
 
     /// Forwards and records what the server of link `i` sent.
-    fn from_server(&mut self, i: usize, link: u32) -> Result<(), CliError> {
+    fn relay_server_messages(&mut self, i: usize) -> Result<(), CliError> {
+        let link = i as u32;
         let l = &mut self.links[i];
         let msgs =
             drain(&l.server_side).map_err(|e| CliError::Runtime(format!("receive failed: {e}")))?;
@@ -573,7 +573,8 @@ impl Relay {
     }
 
     /// Forwards and records what the client of link `i` sent.
-    fn from_client(&mut self, i: usize, link: u32) -> Result<(), CliError> {
+    fn relay_client_messages(&mut self, i: usize) -> Result<(), CliError> {
+        let link = i as u32;
         let l = &mut self.links[i];
         let msgs =
             drain(&l.client_side).map_err(|e| CliError::Runtime(format!("receive failed: {e}")))?;
@@ -611,7 +612,8 @@ impl Relay {
 
     /// Records the connections and disconnections the monitor of `side` of
     /// link `i` reported.
-    fn connections(&mut self, i: usize, link: u32, side: Side) -> Result<(), CliError> {
+    fn connections(&mut self, i: usize, side: Side) -> Result<(), CliError> {
+        let link = i as u32;
         let l = &mut self.links[i];
         let (monitor, up) = if side == Side::Server {
             (&l.server_monitor, &mut l.server_up)

@@ -331,6 +331,11 @@ fn drain(socket: &zmq::Socket) -> Result<Vec<Vec<Vec<u8>>>, zmq::Error> {
     }
 }
 
+/// Everything queued on a relay socket.
+fn receive_all(socket: &zmq::Socket) -> Result<Vec<Vec<Vec<u8>>>, CliError> {
+    drain(socket).map_err(|e| CliError::Runtime(format!("receive failed: {e}")))
+}
+
 /// Forwards without blocking; false if the message could not be passed on.
 fn send(socket: &zmq::Socket, parts: &[Vec<u8>], what: &str) -> bool {
     match socket.send_multipart(parts, zmq::DONTWAIT) {
@@ -540,11 +545,8 @@ impl Relay {
 
     /// Forwards and records what the server of link `i` sent.
     fn relay_server_messages(&mut self, i: usize) -> Result<(), CliError> {
-        let link = i as u32;
         let l = &mut self.links[i];
-        let msgs =
-            drain(&l.server_side).map_err(|e| CliError::Runtime(format!("receive failed: {e}")))?;
-        for m in msgs {
+        for m in receive_all(&l.server_side)? {
             let forwarded;
             let body: Vec<Bytes> = if self.pattern == 0 {
                 forwarded = send(&l.client_side, &m, "to the client");
@@ -567,18 +569,15 @@ impl Relay {
                 _ => l.terminated = None,
             }
             self.rec
-                .message(link, Direction::ServerToClient, body, forwarded);
+                .message(i as u32, Direction::ServerToClient, body, forwarded);
         }
         Ok(())
     }
 
     /// Forwards and records what the client of link `i` sent.
     fn relay_client_messages(&mut self, i: usize) -> Result<(), CliError> {
-        let link = i as u32;
         let l = &mut self.links[i];
-        let msgs =
-            drain(&l.client_side).map_err(|e| CliError::Runtime(format!("receive failed: {e}")))?;
-        for m in msgs {
+        for m in receive_all(&l.client_side)? {
             let mut forwarded = false;
             let body = if self.pattern == 0 {
                 forwarded = send(&l.server_side, &m, "to the server");
@@ -605,7 +604,7 @@ impl Relay {
                 l.acked = Some(Instant::now());
             }
             self.rec
-                .message(link, Direction::ClientToServer, body, forwarded);
+                .message(i as u32, Direction::ClientToServer, body, forwarded);
         }
         Ok(())
     }

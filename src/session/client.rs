@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use serde::de::DeserializeOwned;
 
-use super::{Config, ConfigError, Pattern, Transmit};
+use super::{Config, ConfigError, Transmit};
 use crate::json::{self, DeserializeError, Value};
 use crate::wire::{
     decode_server_message, encode_confirmation, encode_rejection, encode_reply,
@@ -260,7 +260,7 @@ impl Client {
     /// pattern 2.
     fn restart_silence_timer(&mut self, now: Instant) {
         self.deadline = if self.config.pattern.is_synchronous() {
-            Some(now + self.config.request_timeout * 3)
+            Some(now + self.config.frame_timeout())
         } else {
             self.config.subscriber_timeout.map(|t| now + t)
         };
@@ -286,7 +286,7 @@ impl Client {
     /// never left hanging); it ends the session unless other servers of a
     /// multi-server hub are still live.
     fn handle_terminate(&mut self, port: Option<Value>) {
-        if self.config.pattern == Pattern::ReqRep {
+        if self.config.acknowledges_termination() {
             let ack = encode_terminate_ack(self.config.multiserver);
             self.transmits.push_back(Transmit::Send(ack));
         }
@@ -368,7 +368,7 @@ impl Client {
             .iter()
             .filter(|t| *t < latest)
             .min()
-            .map(|t| *t + self.config.request_timeout * 3)
+            .map(|t| *t + self.config.frame_timeout())
     }
 
     /// Reports and removes the live servers whose deadline has passed.
@@ -376,7 +376,7 @@ impl Client {
         let Some(latest) = self.heard.iter().max().copied() else {
             return;
         };
-        let limit = self.config.request_timeout * 3;
+        let limit = self.config.frame_timeout();
         let mut i = 0;
         while i < self.servers_seen.len() {
             let last = self.heard[i];
@@ -421,7 +421,7 @@ impl Client {
         if self.silent_periods >= self.config.max_retries {
             self.fail(ClientEvent::GaveUp);
         } else {
-            self.deadline = Some(now + self.config.request_timeout * 3);
+            self.deadline = Some(now + self.config.frame_timeout());
             self.transmits.push_back(Transmit::ResetSocket);
             let retries_left = self.config.max_retries - self.silent_periods;
             self.events

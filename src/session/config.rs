@@ -439,6 +439,44 @@ impl Config {
         }
     }
 
+    /// True when a client answers a termination message with an
+    /// acknowledgement and the server waits for it: pattern 1 only (a REQ
+    /// socket must get an answer to every request; spec/05 §5.3).
+    ///
+    /// ```
+    /// use netgear::session::{Config, Pattern};
+    /// assert!(Config::new().pattern(Pattern::ReqRep).acknowledges_termination());
+    /// assert!(!Config::new().acknowledges_termination());
+    /// ```
+    pub fn acknowledges_termination(&self) -> bool {
+        self.pattern == Pattern::ReqRep
+    }
+
+    /// How long a server waits for the acknowledgement of each termination
+    /// message before it sends the next or closes: a fifth of the request
+    /// timeout, as vidgear's server does.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let c = netgear::session::Config::new();
+    /// assert_eq!(c.termination_ack_timeout(), Duration::from_millis(800));
+    /// ```
+    pub fn termination_ack_timeout(&self) -> Duration {
+        self.request_timeout / 5
+    }
+
+    /// How long a client on a lockstep pattern waits for the next frame
+    /// before it counts a silent period: three times the request timeout,
+    /// so that a server's own timeout and reset run out first.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// assert_eq!(netgear::session::Config::new().frame_timeout(), Duration::from_secs(12));
+    /// ```
+    pub fn frame_timeout(&self) -> Duration {
+        self.request_timeout * 3
+    }
+
     /// The port a server writes in its headers: its own, in multi-server
     /// mode only.
     ///

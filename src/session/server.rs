@@ -13,7 +13,7 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use super::{Config, ConfigError, Pattern, Transmit};
+use super::{Config, ConfigError, Transmit};
 use crate::json::Value;
 use crate::wire::encode::frame_message_parts;
 use crate::wire::{
@@ -276,12 +276,12 @@ impl Server {
         } else {
             1
         };
-        if self.config.pattern == Pattern::ReqRep {
+        if self.config.acknowledges_termination() {
             self.send_terminate();
             self.state = State::Closing {
                 remaining: copies - 1,
                 acknowledged: true,
-                deadline: now + self.config.request_timeout / 5,
+                deadline: now + self.config.termination_ack_timeout(),
             };
         } else {
             for _ in 0..copies {
@@ -305,7 +305,7 @@ impl Server {
             self.events.push_back(ServerEvent::Closed { acknowledged });
         } else {
             self.send_terminate();
-            let deadline = now + self.config.request_timeout / 5;
+            let deadline = now + self.config.termination_ack_timeout();
             self.state = State::Closing {
                 remaining: remaining - 1,
                 acknowledged,

@@ -31,7 +31,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::wire::Parts;
+use crate::wire::{Parts, CONFIRMATION_PREFIX, DEVICE_ID_LEN, REJECTION_PREFIX};
 
 pub use diff::{render_part, PartsDiff};
 pub use replay::{replay, Mismatch, Note, Report};
@@ -519,9 +519,6 @@ pub struct DeviceIds {
     seen: Vec<Vec<u8>>,
 }
 
-/// The prefix of a confirmation string.
-pub const CONFIRMATION_PREFIX: &str = "Data received on device: ";
-
 impl DeviceIds {
     /// The canonical id of the `n`-th distinct device (0-based).
     pub fn canonical(n: usize) -> String {
@@ -532,14 +529,16 @@ impl DeviceIds {
     /// changed.
     pub fn normalise(&mut self, parts: &mut [Bytes]) -> bool {
         let [part] = parts else { return false };
-        for prefix in [CONFIRMATION_PREFIX, crate::wire::REJECTION_PREFIX] {
-            let Some(rest) = part.strip_prefix(prefix.as_bytes()) else {
+        for prefix in [CONFIRMATION_PREFIX, REJECTION_PREFIX] {
+            if !part.starts_with(prefix.as_bytes()) {
                 continue;
-            };
-            if rest.len() < 8 || !rest[..8].iter().all(|b| b.is_ascii_alphanumeric()) {
-                return false;
             }
-            let id = rest[..8].to_vec();
+            let Some(id) =
+                device_id_after(part, prefix).filter(|id| id.iter().all(u8::is_ascii_alphanumeric))
+            else {
+                return false;
+            };
+            let id = id.to_vec();
             let n = match self.seen.iter().position(|s| *s == id) {
                 Some(n) => n,
                 None => {
@@ -550,13 +549,19 @@ impl DeviceIds {
             let mut out = Vec::with_capacity(part.len());
             out.extend_from_slice(prefix.as_bytes());
             out.extend_from_slice(Self::canonical(n).as_bytes());
-            out.extend_from_slice(&rest[8..]);
+            out.extend_from_slice(&part[prefix.len() + DEVICE_ID_LEN..]);
             let changed = out != part[..];
             *part = Bytes::from(out);
             return changed;
         }
         false
     }
+}
+
+/// The device id in a confirmation or rejection string: the
+/// [`DEVICE_ID_LEN`] bytes after `prefix`, if the text starts with it.
+pub(crate) fn device_id_after<'a>(text: &'a [u8], prefix: &str) -> Option<&'a [u8]> {
+    text.strip_prefix(prefix.as_bytes())?.get(..DEVICE_ID_LEN)
 }
 
 #[cfg(test)]

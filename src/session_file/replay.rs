@@ -20,15 +20,16 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::{
-    Change, DeviceIds, Direction, PartsDiff, SessionFile, Side, What, CONFIRMATION_PREFIX,
+    device_id_after, Change, DeviceIds, Direction, Event, Header, PartsDiff, SessionFile, Side,
+    What,
 };
 use crate::json::Value;
 use crate::session::{
     Client, ClientEvent, ClientState, Config, Pattern, Server, ServerEvent, ServerState, Transmit,
 };
 use crate::wire::{
-    decode_client_message, decode_server_message, ClientMessage, DecodeError, Limits, Parts,
-    Payload, ReplyKind, ReturnData, ServerMessage,
+    decode_client_message, decode_server_message, ClientMessage, DecodeError, Parts, Payload,
+    ReturnData, ServerMessage, CONFIRMATION_PREFIX,
 };
 
 /// Which of netgear's machines a finding concerns.
@@ -221,6 +222,10 @@ impl fmt::Display for Report {
     }
 }
 
+// ---------------------------------------------------------------------------
+// The recording, as replay reads it
+// ---------------------------------------------------------------------------
+
 #[derive(Debug, Clone)]
 enum Kind {
     Msg {
@@ -241,12 +246,60 @@ struct Ev {
 }
 
 impl Ev {
+    /// Event `index` of `file`, its parts resolved.
+    fn new(file: &SessionFile, index: usize, event: &Event) -> Ev {
+        let kind = match &event.what {
+            What::Message {
+                dir,
+                parts,
+                forwarded,
+                ..
+            } => Kind::Msg {
+                dir: *dir,
+                forwarded: *forwarded,
+                parts: parts
+                    .iter()
+                    .map(|p| file.part_bytes(p).unwrap_or_default())
+                    .collect(),
+            },
+            What::Link { side, change } => Kind::Link {
+                side: *side,
+                change: *change,
+            },
+        };
+        let dir = match &kind {
+            Kind::Msg { dir, .. } => *dir,
+            Kind::Link {
+                side: Side::Server, ..
+            } => Direction::ServerToClient,
+            Kind::Link {
+                side: Side::Client, ..
+            } => Direction::ClientToServer,
+        };
+        Ev {
+            at: At {
+                event: index,
+                t_ms: event.t_ms,
+                link: event.link,
+                dir,
+            },
+            kind,
+        }
+    }
+
     fn parts(&self) -> &Parts {
         match &self.kind {
             Kind::Msg { parts, .. } => parts,
             Kind::Link { .. } => unreachable!("only called on messages"),
         }
     }
+}
+
+/// What one step of a machine gave rise to, reported at one place.
+#[derive(Default)]
+struct Findings {
+    notes: Vec<String>,
+    problems: Vec<String>,
 }
 
 struct Ctx {
@@ -272,6 +325,23 @@ impl Ctx {
         });
     }
 
+    /// A mismatch between two messages (either may be missing: empty).
+    fn differ(
+        &mut self,
+        machine: Machine,
+        at: Option<At>,
+        what: &str,
+        recorded: Parts,
+        produced: Parts,
+    ) {
+        self.report.mismatches.push(Mismatch {
+            machine,
+            at,
+            what: what.into(),
+            diff: Some(PartsDiff { recorded, produced }),
+        });
+    }
+
     /// Records a note; a repeated note is counted, not repeated.
     fn note(&mut self, machine: Machine, at: Option<At>, text: impl Into<String>) {
         let text = text.into();
@@ -291,8 +361,14 @@ impl Ctx {
         }
     }
 
-    fn replies_with_data(&self) -> bool {
-        self.config.bidirectional || self.config.multiclient
+    /// Reports the notes, then the problems, of one step.
+    fn record(&mut self, machine: Machine, at: At, findings: Findings) {
+        for n in findings.notes {
+            self.note(machine, Some(at), n);
+        }
+        for p in findings.problems {
+            self.mismatch(machine, Some(at), p);
+        }
     }
 
     fn is_termination(&self, pos: usize) -> bool {
@@ -321,37 +397,39 @@ impl Ctx {
             tally.identical += 1;
             return;
         }
-        if let Some(first) = recorded.first() {
-            const TUPLE: &[u8] = br#""return_type": "tuple""#;
-            const LIST: &[u8] = br#""return_type": "list""#;
-            if let Some(i) = first.windows(TUPLE.len()).position(|w| w == TUPLE) {
-                let mut fixed = first[..i].to_vec();
-                fixed.extend_from_slice(LIST);
-                fixed.extend_from_slice(&first[i + TUPLE.len()..]);
-                let mut normalised = recorded.clone();
-                normalised[0] = Bytes::from(fixed);
-                if normalised == *produced {
-                    tally.identical += 1;
-                    self.note(
-                        machine,
-                        Some(at),
-                        "vidgear's return_type \"tuple\" is \"list\" in netgear, which has no tuples \
-                         (spec/02 §2.4.1); otherwise identical",
-                    );
-                    return;
-                }
-            }
+        if tuple_as_list(recorded).is_some_and(|normalised| normalised == *produced) {
+            tally.identical += 1;
+            self.note(
+                machine,
+                Some(at),
+                "vidgear's return_type \"tuple\" is \"list\" in netgear, which has no tuples \
+                 (spec/02 §2.4.1); otherwise identical",
+            );
+            return;
         }
-        self.report.mismatches.push(Mismatch {
+        self.differ(
             machine,
-            at: Some(at),
-            what: format!("{what} differs"),
-            diff: Some(PartsDiff {
-                recorded: recorded.clone(),
-                produced: produced.clone(),
-            }),
-        });
+            Some(at),
+            &format!("{what} differs"),
+            recorded.clone(),
+            produced.clone(),
+        );
     }
+}
+
+/// `parts` with a `"return_type": "tuple"` in the first part written as
+/// netgear writes it, `"list"`; `None` without one.
+fn tuple_as_list(parts: &Parts) -> Option<Parts> {
+    const TUPLE: &[u8] = br#""return_type": "tuple""#;
+    const LIST: &[u8] = br#""return_type": "list""#;
+    let first = parts.first()?;
+    let i = first.windows(TUPLE.len()).position(|w| w == TUPLE)?;
+    let mut fixed = first[..i].to_vec();
+    fixed.extend_from_slice(LIST);
+    fixed.extend_from_slice(&first[i + TUPLE.len()..]);
+    let mut normalised = parts.clone();
+    normalised[0] = Bytes::from(fixed);
+    Some(normalised)
 }
 
 fn describe(parts: &Parts) -> String {
@@ -371,86 +449,22 @@ fn describe(parts: &Parts) -> String {
     format!("{first}{more}")
 }
 
+// ---------------------------------------------------------------------------
+// Replay: read the recording, then run each machine
+// ---------------------------------------------------------------------------
+
 /// Replays a recording against netgear's client and server machines.
 pub fn replay(file: &SessionFile) -> Report {
     let h = &file.header;
-    let mut modes = vec![format!("pattern {}", h.pattern)];
-    for (on, name) in [
-        (h.bidirectional, "bidirectional"),
-        (h.multiserver, "multi-server"),
-        (h.multiclient, "multi-client"),
-    ] {
-        if on {
-            modes.push(name.into());
-        }
-    }
-    if let Some(j) = &h.server.jpeg {
-        modes.push(format!("server JPEG {}", j.colorspace));
-    }
-    if let Some(j) = &h.client.jpeg {
-        modes.push(format!("client JPEG {}", j.colorspace));
-    }
     let evs: Vec<Ev> = file
         .events
         .iter()
         .enumerate()
-        .map(|(index, e)| {
-            let kind = match &e.what {
-                What::Message {
-                    dir,
-                    parts,
-                    forwarded,
-                    ..
-                } => Kind::Msg {
-                    dir: *dir,
-                    forwarded: *forwarded,
-                    parts: parts
-                        .iter()
-                        .map(|p| file.part_bytes(p).unwrap_or_default())
-                        .collect(),
-                },
-                What::Link { side, change } => Kind::Link {
-                    side: *side,
-                    change: *change,
-                },
-            };
-            let dir = match &kind {
-                Kind::Msg { dir, .. } => *dir,
-                Kind::Link {
-                    side: Side::Server, ..
-                } => Direction::ServerToClient,
-                Kind::Link {
-                    side: Side::Client, ..
-                } => Direction::ClientToServer,
-            };
-            Ev {
-                at: At {
-                    event: index,
-                    t_ms: e.t_ms,
-                    link: e.link,
-                    dir,
-                },
-                kind,
-            }
-        })
+        .map(|(index, e)| Ev::new(file, index, e))
         .collect();
-    let messages = evs
-        .iter()
-        .filter(|e| matches!(e.kind, Kind::Msg { .. }))
-        .count();
-    let summary = format!(
-        "{}; server {} {}, client {} {}; {} messages on {} link(s)",
-        modes.join(", "),
-        h.server.implementation,
-        h.server.version,
-        h.client.implementation,
-        h.client.version,
-        messages,
-        h.links.len()
-    );
     let mut report = Report {
         name: h.name.clone(),
-        summary,
+        summary: summary(h, &evs),
         client: Tally::default(),
         server: Tally::default(),
         notes: Vec::new(),
@@ -464,35 +478,18 @@ pub fn replay(file: &SessionFile) -> Report {
             count: 1,
         });
     }
-    let Ok(pattern) = Pattern::try_from(h.pattern) else {
-        report.mismatches.push(Mismatch {
-            machine: Machine::Server,
-            at: None,
-            what: format!("pattern {} does not exist", h.pattern),
-            diff: None,
-        });
-        return report;
+    let config = match recorded_config(h) {
+        Ok(config) => config,
+        Err(what) => {
+            report.mismatches.push(Mismatch {
+                machine: Machine::Server,
+                at: None,
+                what,
+                diff: None,
+            });
+            return report;
+        }
     };
-    let config = Config {
-        pattern,
-        bidirectional: h.bidirectional,
-        multiserver: h.multiserver,
-        multiclient: h.multiclient,
-        max_retries: h.max_retries,
-        request_timeout: Duration::from_millis(h.request_timeout_ms.max(1)),
-        port: None,
-        limits: Limits::default(),
-        subscriber_timeout: None,
-    };
-    if let Err(e) = config.validate() {
-        report.mismatches.push(Mismatch {
-            machine: Machine::Server,
-            at: None,
-            what: format!("the recorded configuration is not valid for netgear: {e}"),
-            diff: None,
-        });
-        return report;
-    }
     let server_msgs = evs
         .iter()
         .enumerate()
@@ -517,6 +514,67 @@ pub fn replay(file: &SessionFile) -> Report {
     ctx.report
 }
 
+/// One line describing the recorded connection.
+fn summary(h: &Header, evs: &[Ev]) -> String {
+    let mut modes = vec![format!("pattern {}", h.pattern)];
+    for (on, name) in [
+        (h.bidirectional, "bidirectional"),
+        (h.multiserver, "multi-server"),
+        (h.multiclient, "multi-client"),
+    ] {
+        if on {
+            modes.push(name.into());
+        }
+    }
+    if let Some(j) = &h.server.jpeg {
+        modes.push(format!("server JPEG {}", j.colorspace));
+    }
+    if let Some(j) = &h.client.jpeg {
+        modes.push(format!("client JPEG {}", j.colorspace));
+    }
+    let messages = evs
+        .iter()
+        .filter(|e| matches!(e.kind, Kind::Msg { .. }))
+        .count();
+    format!(
+        "{}; server {} {}, client {} {}; {} messages on {} link(s)",
+        modes.join(", "),
+        h.server.implementation,
+        h.server.version,
+        h.client.implementation,
+        h.client.version,
+        messages,
+        h.links.len()
+    )
+}
+
+/// The configuration the recorded peers ran with, as netgear's machines
+/// take it; the rules of the protocol are then asked of it, never of the
+/// header.
+fn recorded_config(h: &Header) -> Result<Config, String> {
+    let pattern = Pattern::try_from(h.pattern)
+        .map_err(|_| format!("pattern {} does not exist", h.pattern))?;
+    let config = Config::new()
+        .pattern(pattern)
+        .bidirectional(h.bidirectional)
+        .multiserver(h.multiserver)
+        .multiclient(h.multiclient)
+        .max_retries(h.max_retries)
+        .request_timeout(Duration::from_millis(h.request_timeout_ms.max(1)));
+    config
+        .validate()
+        .map_err(|e| format!("the recorded configuration is not valid for netgear: {e}"))?;
+    Ok(config)
+}
+
+// ---------------------------------------------------------------------------
+// The client machine: pair messages with answers, set the clients up, feed
+// ---------------------------------------------------------------------------
+
+/// One run of a recorded client: its link's key (the link in multi-client
+/// mode, else 0) and how many times that link's client had gone before.
+type Instance = (u32, usize);
+
 /// Why the recorded client did not answer a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Unanswered {
@@ -528,91 +586,8 @@ enum Unanswered {
 }
 
 fn replay_client(ctx: &mut Ctx) {
-    // Pair every server message with the answer to it. A client answers the
-    // messages it receives one by one, in order (on pattern 0 it does not
-    // answer a termination), so on each link answers match the pending
-    // messages first in, first out. A message the relay had handed to a
-    // client connection that then went down is lost with it; one sent while
-    // the client side was down waits in the relay for the next client.
-    struct Pending {
-        pos: usize,
-        delivered: bool,
-    }
-    let mut pending: HashMap<u32, VecDeque<Pending>> = HashMap::new();
-    let mut answer_of: HashMap<usize, usize> = HashMap::new();
-    let mut unanswered: HashMap<usize, Unanswered> = HashMap::new();
-    let mut orphan_answers: Vec<usize> = Vec::new();
-    let mut disconnects: HashMap<u32, usize> = HashMap::new();
-    let mut down: HashMap<u32, bool> = HashMap::new();
-    // Which client instance (process key, restart count) handled a message.
-    let mut instance_of: HashMap<usize, (u32, usize)> = HashMap::new();
-    let multiclient = ctx.config.multiclient;
-    let pair = ctx.config.pattern == Pattern::Pair;
-    let key = |link: u32| if multiclient { link } else { 0 };
-    for (pos, ev) in ctx.evs.iter().enumerate() {
-        let link = ev.at.link;
-        let queue = pending.entry(link).or_default();
-        match &ev.kind {
-            Kind::Link {
-                side: Side::Client,
-                change,
-            } => {
-                if *change == Change::Disconnected {
-                    *disconnects.entry(link).or_default() += 1;
-                    queue.retain(|p| {
-                        if p.delivered {
-                            unanswered.insert(p.pos, Unanswered::ClientGone { delivered: true });
-                        }
-                        !p.delivered
-                    });
-                } else {
-                    for p in queue.iter_mut() {
-                        p.delivered = true;
-                    }
-                }
-                down.insert(link, *change == Change::Disconnected);
-            }
-            Kind::Link { .. } => {}
-            Kind::Msg {
-                dir: Direction::ServerToClient,
-                forwarded,
-                ..
-            } => {
-                let restarts = disconnects.get(&link).copied().unwrap_or(0);
-                instance_of.insert(pos, (key(link), restarts));
-                let answered = !(pair && ctx.is_termination(pos));
-                if *forwarded && answered {
-                    queue.push_back(Pending {
-                        pos,
-                        delivered: !down.get(&link).copied().unwrap_or(false),
-                    });
-                }
-            }
-            Kind::Msg {
-                dir: Direction::ClientToServer,
-                ..
-            } => match queue.pop_front() {
-                Some(p) => {
-                    answer_of.insert(p.pos, pos);
-                    // The instance alive when the answer left answered it.
-                    let restarts = disconnects.get(&link).copied().unwrap_or(0);
-                    instance_of.insert(p.pos, (key(link), restarts));
-                }
-                None => orphan_answers.push(pos),
-            },
-        }
-    }
-    for queue in pending.values() {
-        for p in queue {
-            let why = if p.delivered {
-                Unanswered::Never
-            } else {
-                Unanswered::ClientGone { delivered: false }
-            };
-            unanswered.insert(p.pos, why);
-        }
-    }
-    for pos in orphan_answers {
+    let pairing = Pairing::new(ctx);
+    for &pos in &pairing.orphan_answers {
         let at = ctx.evs[pos].at;
         ctx.note(
             Machine::Client,
@@ -620,60 +595,237 @@ fn replay_client(ctx: &mut Ctx) {
             "an answer with no server message before it on its link; not compared",
         );
     }
+    let instances = Instances::new(ctx, &pairing);
+    let clients = feed_clients(ctx, &pairing, &instances);
+    check_clients_ended(ctx, &clients, &instances);
+}
 
-    // Each instance is configured from its first answer to a frame.
-    let replies_with_data = ctx.replies_with_data();
-    let mut setup: HashMap<(u32, usize), (String, ReturnData, Option<Value>)> = HashMap::new();
-    let mut order: Vec<(usize, (u32, usize))> = instance_of.iter().map(|(&p, &i)| (p, i)).collect();
-    order.sort();
-    let mut instances_seen: Vec<(u32, usize)> = Vec::new();
-    for &(pos, inst) in &order {
-        if !instances_seen.contains(&inst) {
-            instances_seen.push(inst);
-        }
-        if setup.contains_key(&inst) || ctx.is_termination(pos) {
-            continue;
-        }
-        let Some(&apos) = answer_of.get(&pos) else {
-            continue;
-        };
-        let parts = ctx.evs[apos].parts().clone();
-        let n = instances_seen.iter().position(|i| *i == inst).unwrap_or(0);
-        let mut device = DeviceIds::canonical(n);
-        let mut data = ReturnData::default();
-        let mut port = None;
-        let kind = if replies_with_data {
-            ReplyKind::Reply
-        } else {
-            ReplyKind::Confirmation
-        };
-        match decode_client_message(&parts, kind, &ctx.config.limits) {
-            Ok(ClientMessage::Reply(reply)) => {
-                data = reply.data;
-                port = reply.port;
-            }
-            Ok(ClientMessage::Confirmation(text)) => {
-                if let Some(rest) = text.strip_prefix(CONFIRMATION_PREFIX.as_bytes()) {
-                    if let Some(id) = rest.get(..8) {
-                        device = String::from_utf8_lossy(id).into_owned();
+/// Every server message paired with the recorded answer to it.
+///
+/// A client answers the messages it receives one by one, in order (it does
+/// not answer a termination where terminations go unacknowledged), so on
+/// each link answers match the pending messages first in, first out. A
+/// message the relay had handed to a client connection that then went
+/// down is lost with it; one sent while the client side was down waits in
+/// the relay for the next client.
+#[derive(Default)]
+struct Pairing {
+    /// The answer to a server message, by positions in `evs`.
+    answer_of: HashMap<usize, usize>,
+    /// Why a server message went unanswered.
+    unanswered: HashMap<usize, Unanswered>,
+    /// Answers with no server message to pair with.
+    orphan_answers: Vec<usize>,
+    /// Which client instance handled a server message.
+    instance_of: HashMap<usize, Instance>,
+}
+
+/// A server message waiting for its answer.
+struct Pending {
+    pos: usize,
+    /// Whether a client connection had it.
+    delivered: bool,
+}
+
+/// The pairing's view of one link.
+#[derive(Default)]
+struct LinkState {
+    pending: VecDeque<Pending>,
+    /// How many times the client side went down.
+    disconnects: usize,
+    down: bool,
+}
+
+impl Pairing {
+    fn new(ctx: &Ctx) -> Pairing {
+        let mut pairing = Pairing::default();
+        let mut links: HashMap<u32, LinkState> = HashMap::new();
+        let multiclient = ctx.config.multiclient;
+        let key = |link: u32| if multiclient { link } else { 0 };
+        for (pos, ev) in ctx.evs.iter().enumerate() {
+            let link = links.entry(ev.at.link).or_default();
+            let instance = (key(ev.at.link), link.disconnects);
+            match &ev.kind {
+                Kind::Link {
+                    side: Side::Client,
+                    change,
+                } => pairing.client_link(link, *change),
+                Kind::Link { .. } => {}
+                Kind::Msg {
+                    dir: Direction::ServerToClient,
+                    forwarded,
+                    ..
+                } => {
+                    pairing.instance_of.insert(pos, instance);
+                    let answered =
+                        !ctx.is_termination(pos) || ctx.config.acknowledges_termination();
+                    if *forwarded && answered {
+                        link.pending.push_back(Pending {
+                            pos,
+                            delivered: !link.down,
+                        });
                     }
                 }
-            }
-            Ok(_) => {}
-            Err(e) => {
-                let at = ctx.evs[apos].at;
-                ctx.mismatch(
-                    Machine::Server,
-                    Some(at),
-                    format!("netgear cannot decode vidgear's answer: {e}"),
-                );
+                Kind::Msg {
+                    dir: Direction::ClientToServer,
+                    ..
+                } => match link.pending.pop_front() {
+                    Some(p) => {
+                        pairing.answer_of.insert(p.pos, pos);
+                        // The instance alive when the answer left answered it.
+                        pairing.instance_of.insert(p.pos, instance);
+                    }
+                    None => pairing.orphan_answers.push(pos),
+                },
             }
         }
-        setup.insert(inst, (device, data, port));
+        for link in links.values() {
+            for p in &link.pending {
+                let why = if p.delivered {
+                    Unanswered::Never
+                } else {
+                    Unanswered::ClientGone { delivered: false }
+                };
+                pairing.unanswered.insert(p.pos, why);
+            }
+        }
+        pairing
     }
 
-    let mut clients: HashMap<(u32, usize), Client> = HashMap::new();
-    let mut last_fed: HashMap<(u32, usize), usize> = HashMap::new();
+    /// The client side of `link` connected or went down.
+    fn client_link(&mut self, link: &mut LinkState, change: Change) {
+        if change == Change::Disconnected {
+            link.disconnects += 1;
+            link.pending.retain(|p| {
+                if p.delivered {
+                    self.unanswered
+                        .insert(p.pos, Unanswered::ClientGone { delivered: true });
+                }
+                !p.delivered
+            });
+        } else {
+            for p in link.pending.iter_mut() {
+                p.delivered = true;
+            }
+        }
+        link.down = change == Change::Disconnected;
+    }
+}
+
+/// How a replayed client is set up: like the recorded client instance.
+#[derive(Clone)]
+struct ClientSetup {
+    device: String,
+    data: ReturnData,
+    port: Option<Value>,
+}
+
+impl ClientSetup {
+    /// The set-up of the `n`-th instance when its answers say nothing.
+    fn canonical(n: usize) -> ClientSetup {
+        ClientSetup {
+            device: DeviceIds::canonical(n),
+            data: ReturnData::default(),
+            port: None,
+        }
+    }
+}
+
+/// The recorded client instances, in order of first appearance, each set
+/// up from its first answer to a frame.
+struct Instances {
+    seen: Vec<Instance>,
+    setup: HashMap<Instance, ClientSetup>,
+}
+
+impl Instances {
+    fn new(ctx: &mut Ctx, pairing: &Pairing) -> Instances {
+        let mut order: Vec<(usize, Instance)> =
+            pairing.instance_of.iter().map(|(&p, &i)| (p, i)).collect();
+        order.sort();
+        let mut instances = Instances {
+            seen: Vec::new(),
+            setup: HashMap::new(),
+        };
+        for (pos, inst) in order {
+            if !instances.seen.contains(&inst) {
+                instances.seen.push(inst);
+            }
+            if instances.setup.contains_key(&inst) || ctx.is_termination(pos) {
+                continue;
+            }
+            let Some(&apos) = pairing.answer_of.get(&pos) else {
+                continue;
+            };
+            let setup = setup_from_answer(ctx, instances.index(inst), apos);
+            instances.setup.insert(inst, setup);
+        }
+        instances
+    }
+
+    fn index(&self, inst: Instance) -> usize {
+        self.seen.iter().position(|i| *i == inst).unwrap_or(0)
+    }
+
+    /// A netgear client set up as instance `inst` was.
+    fn start(&self, inst: Instance, config: &Config, now: Instant) -> Client {
+        let setup = self
+            .setup
+            .get(&inst)
+            .cloned()
+            .unwrap_or_else(|| ClientSetup::canonical(self.index(inst)));
+        let config = Config {
+            port: setup.port,
+            ..config.clone()
+        };
+        let mut client = Client::new(config, setup.device, now).expect("validated configuration");
+        client.set_return_data(setup.data);
+        client
+    }
+}
+
+/// The set-up the recorded answer at `apos` reveals: the return data and
+/// port of a reply, the device id of a confirmation.
+fn setup_from_answer(ctx: &mut Ctx, n: usize, apos: usize) -> ClientSetup {
+    let mut setup = ClientSetup::canonical(n);
+    let parts = ctx.evs[apos].parts();
+    match decode_client_message(parts, ctx.config.reply_kind(), &ctx.config.limits) {
+        Ok(ClientMessage::Reply(reply)) => {
+            setup.data = reply.data;
+            setup.port = reply.port;
+        }
+        Ok(ClientMessage::Confirmation(text)) => {
+            if let Some(id) = device_id_after(&text, CONFIRMATION_PREFIX) {
+                setup.device = String::from_utf8_lossy(id).into_owned();
+            }
+        }
+        Ok(_) => {}
+        Err(e) => {
+            let at = ctx.evs[apos].at;
+            ctx.mismatch(
+                Machine::Server,
+                Some(at),
+                format!("netgear cannot decode vidgear's answer: {e}"),
+            );
+        }
+    }
+    setup
+}
+
+/// A replayed client and the last message it was fed.
+struct ReplayedClient {
+    client: Client,
+    last_fed: usize,
+}
+
+/// Feeds every forwarded server message to the client of its instance and
+/// checks what comes out against the recorded answer.
+fn feed_clients(
+    ctx: &mut Ctx,
+    pairing: &Pairing,
+    instances: &Instances,
+) -> HashMap<Instance, ReplayedClient> {
+    let mut clients: HashMap<Instance, ReplayedClient> = HashMap::new();
     for pos in 0..ctx.evs.len() {
         let ev = ctx.evs[pos].clone();
         let Kind::Msg {
@@ -692,142 +844,136 @@ fn replay_client(ctx: &mut Ctx) {
             );
             continue;
         }
-        let inst = instance_of[&pos];
+        let inst = pairing.instance_of[&pos];
         let now = ctx.now(ev.at.t_ms);
-        let client = clients.entry(inst).or_insert_with(|| {
-            let n = instances_seen.iter().position(|i| *i == inst).unwrap_or(0);
-            let (device, data, port) = setup
-                .get(&inst)
-                .cloned()
-                .unwrap_or_else(|| (DeviceIds::canonical(n), ReturnData::default(), None));
-            let config = Config {
-                port,
-                ..ctx.config.clone()
-            };
-            let mut client = Client::new(config, device, now).expect("validated configuration");
-            client.set_return_data(data);
-            client
+        let replayed = clients.entry(inst).or_insert_with(|| ReplayedClient {
+            client: instances.start(inst, &ctx.config, now),
+            last_fed: pos,
         });
-        client.handle_message(parts.clone(), now);
-        last_fed.insert(inst, pos);
-        let mut produced = Vec::new();
-        let mut resets = 0;
-        while let Some(t) = client.poll_transmit() {
-            match t {
-                Transmit::Send(p) => produced.push(p),
-                Transmit::ResetSocket => resets += 1,
-            }
-        }
-        let mut problems = Vec::new();
-        while let Some(e) = client.poll_event() {
-            match e {
-                ClientEvent::Rejected { error } => problems.push(format!(
-                    "netgear rejected a message vidgear's client accepted: {} ({error})",
-                    error.code()
-                )),
-                ClientEvent::GaveUp | ClientEvent::PeerSilent { .. } => {
-                    problems.push(format!("unexpected event {e:?}"))
-                }
-                _ => {}
-            }
-        }
+        replayed.last_fed = pos;
+        let (produced, findings) = feed_client(&mut replayed.client, parts.clone(), now);
         ctx.report.client.fed += 1;
-        if resets > 0 {
-            problems.push("netgear asked for a socket reset".into());
-        }
-        for p in problems {
-            ctx.mismatch(Machine::Client, Some(ev.at), p);
-        }
-        match answer_of.get(&pos) {
-            Some(&apos) => {
-                let recorded = ctx.evs[apos].parts().clone();
-                let at = ctx.evs[apos].at;
-                match produced.len() {
-                    1 => ctx.compare(Machine::Client, at, &recorded, &produced[0], "the answer"),
-                    0 => {
-                        ctx.report.mismatches.push(Mismatch {
-                            machine: Machine::Client,
-                            at: Some(at),
-                            what: "vidgear answered, netgear did not".into(),
-                            diff: Some(PartsDiff {
-                                recorded,
-                                produced: Vec::new(),
-                            }),
-                        });
-                    }
-                    n => ctx.mismatch(
-                        Machine::Client,
-                        Some(at),
-                        format!("netgear sent {n} answers to one message"),
-                    ),
-                }
-            }
+        ctx.record(Machine::Client, ev.at, findings);
+        match pairing.answer_of.get(&pos) {
+            Some(&apos) => compare_answer(ctx, apos, &produced),
             None if produced.is_empty() => {}
-            None => {
-                let why = unanswered.get(&pos).copied().unwrap_or(Unanswered::Never);
-                let termination = ctx.is_termination(pos);
-                let text = describe(&produced[0]);
-                if termination && ctx.config.multiserver && ctx.config.pattern == Pattern::ReqRep {
-                    ctx.note(
-                        Machine::Client,
-                        Some(ev.at),
-                        format!(
-                            "vidgear did not acknowledge this termination (a server it had not seen); \
-                             netgear does (spec/07 §7.11): {text}"
-                        ),
-                    );
-                } else if matches!(why, Unanswered::ClientGone { delivered } if !(termination && delivered))
-                {
-                    // (A client that has a termination message answers it
-                    // before it closes; only a frame can die with it.)
-                    ctx.note(
-                        Machine::Client,
-                        Some(ev.at),
-                        format!(
-                            "the recorded client went away before answering; netgear's answer not compared: {text}"
-                        ),
-                    );
-                } else {
-                    ctx.report.mismatches.push(Mismatch {
-                        machine: Machine::Client,
-                        at: Some(ev.at),
-                        what: "netgear answered, vidgear did not".into(),
-                        diff: Some(PartsDiff {
-                            recorded: Vec::new(),
-                            produced: produced[0].clone(),
-                        }),
-                    });
-                }
-            }
+            None => judge_unrecorded_answer(ctx, pairing, pos, &produced[0]),
         }
     }
+    clients
+}
 
-    // A client whose last message was the (last) termination has ended.
-    let all_links_terminated = {
-        let mut last: HashMap<u32, usize> = HashMap::new();
-        for (pos, ev) in ctx.evs.iter().enumerate() {
-            if matches!(
-                ev.kind,
-                Kind::Msg {
-                    dir: Direction::ServerToClient,
-                    ..
-                }
-            ) {
-                last.insert(ev.at.link, pos);
-            }
+/// Hands one message to `client`: what it sends, and what went wrong.
+fn feed_client(client: &mut Client, parts: Parts, now: Instant) -> (Vec<Parts>, Findings) {
+    client.handle_message(parts, now);
+    let mut produced = Vec::new();
+    let mut resets = 0;
+    while let Some(t) = client.poll_transmit() {
+        match t {
+            Transmit::Send(p) => produced.push(p),
+            Transmit::ResetSocket => resets += 1,
         }
-        !last.is_empty() && last.values().all(|&p| ctx.is_termination(p))
-    };
+    }
+    let mut findings = Findings::default();
+    while let Some(e) = client.poll_event() {
+        match e {
+            ClientEvent::Rejected { error } => findings.problems.push(format!(
+                "netgear rejected a message vidgear's client accepted: {} ({error})",
+                error.code()
+            )),
+            ClientEvent::GaveUp | ClientEvent::PeerSilent { .. } => {
+                findings.problems.push(format!("unexpected event {e:?}"))
+            }
+            _ => {}
+        }
+    }
+    if resets > 0 {
+        findings
+            .problems
+            .push("netgear asked for a socket reset".into());
+    }
+    (produced, findings)
+}
+
+/// Compares netgear's answers with the recorded answer at `apos`.
+fn compare_answer(ctx: &mut Ctx, apos: usize, produced: &[Parts]) {
+    let recorded = ctx.evs[apos].parts().clone();
+    let at = ctx.evs[apos].at;
+    match produced {
+        [answer] => ctx.compare(Machine::Client, at, &recorded, answer, "the answer"),
+        [] => ctx.differ(
+            Machine::Client,
+            Some(at),
+            "vidgear answered, netgear did not",
+            recorded,
+            Vec::new(),
+        ),
+        more => ctx.mismatch(
+            Machine::Client,
+            Some(at),
+            format!("netgear sent {} answers to one message", more.len()),
+        ),
+    }
+}
+
+/// netgear answered the message at `pos`, the recorded client did not:
+/// a documented deviation, a client that went away, or a mismatch.
+fn judge_unrecorded_answer(ctx: &mut Ctx, pairing: &Pairing, pos: usize, produced: &Parts) {
+    let at = ctx.evs[pos].at;
+    let why = pairing
+        .unanswered
+        .get(&pos)
+        .copied()
+        .unwrap_or(Unanswered::Never);
+    let termination = ctx.is_termination(pos);
+    let text = describe(produced);
+    if termination && ctx.config.multiserver && ctx.config.pattern == Pattern::ReqRep {
+        ctx.note(
+            Machine::Client,
+            Some(at),
+            format!(
+                "vidgear did not acknowledge this termination (a server it had not seen); \
+                 netgear does (spec/07 §7.11): {text}"
+            ),
+        );
+    } else if matches!(why, Unanswered::ClientGone { delivered } if !(termination && delivered)) {
+        // (A client that has a termination message answers it before it
+        // closes; only a frame can die with it.)
+        ctx.note(
+            Machine::Client,
+            Some(at),
+            format!(
+                "the recorded client went away before answering; netgear's answer not compared: {text}"
+            ),
+        );
+    } else {
+        ctx.differ(
+            Machine::Client,
+            Some(at),
+            "netgear answered, vidgear did not",
+            Vec::new(),
+            produced.clone(),
+        );
+    }
+}
+
+/// A client whose last message was the (last) termination has ended.
+fn check_clients_ended(
+    ctx: &mut Ctx,
+    clients: &HashMap<Instance, ReplayedClient>,
+    instances: &Instances,
+) {
+    let all_links_terminated = every_link_ends_with_termination(ctx);
     let mut keys: Vec<_> = clients.keys().copied().collect();
     keys.sort();
     for inst in keys {
-        let pos = last_fed[&inst];
+        let replayed = &clients[&inst];
         let expect_end = if ctx.config.multiserver {
-            all_links_terminated && Some(&inst) == instances_seen.last()
+            all_links_terminated && Some(&inst) == instances.seen.last()
         } else {
-            ctx.is_termination(pos)
+            ctx.is_termination(replayed.last_fed)
         };
-        let state = clients[&inst].state();
+        let state = replayed.client.state();
         if expect_end && state != ClientState::Terminated {
             ctx.mismatch(
                 Machine::Client,
@@ -838,6 +984,28 @@ fn replay_client(ctx: &mut Ctx) {
     }
 }
 
+/// True when the last server message of every link is a termination.
+fn every_link_ends_with_termination(ctx: &Ctx) -> bool {
+    let mut last: HashMap<u32, usize> = HashMap::new();
+    for (pos, ev) in ctx.evs.iter().enumerate() {
+        if matches!(
+            ev.kind,
+            Kind::Msg {
+                dir: Direction::ServerToClient,
+                ..
+            }
+        ) {
+            last.insert(ev.at.link, pos);
+        }
+    }
+    !last.is_empty() && last.values().all(|&p| ctx.is_termination(p))
+}
+
+// ---------------------------------------------------------------------------
+// The server machine: send what the recorded server sent, feed the answers
+// ---------------------------------------------------------------------------
+
+/// A replayed server (one per link in multi-server mode).
 struct Srv {
     server: Server,
     config: Config,
@@ -851,6 +1019,32 @@ struct Srv {
 }
 
 impl Srv {
+    /// A server set up as the one that sent `first`: with its port, when
+    /// the port counts.
+    fn new(config: &Config, first: &ServerMessage) -> Srv {
+        let port = match first {
+            ServerMessage::Frame(f) => f.port.clone(),
+            ServerMessage::Terminate { port } => port.clone(),
+        };
+        let config = Config {
+            port: config.server_port(port),
+            ..config.clone()
+        };
+        Srv {
+            server: Server::new(config.clone()).expect("validated configuration"),
+            config,
+            last_frame: None,
+            last_frame_ms: 0,
+            out: VecDeque::new(),
+            terminated: false,
+        }
+    }
+
+    /// Goes on with a fresh server, as the recorded one did.
+    fn restart(&mut self) {
+        self.server = Server::new(self.config.clone()).expect("validated configuration");
+    }
+
     fn drain(&mut self) -> usize {
         let mut resets = 0;
         while let Some(t) = self.server.poll_transmit() {
@@ -861,11 +1055,117 @@ impl Srv {
         }
         resets
     }
+
+    /// netgear's server still waits for an answer the recording never had.
+    fn awaiting_answer(&self) -> bool {
+        self.out.is_empty() && self.server.state() == ServerState::AwaitingReply
+    }
+
+    /// The recorded server sent again at `t_ms` although no answer to its
+    /// last frame was recorded: bring netgear's server to the same point.
+    fn catch_up(&mut self, t_ms: u64, request_timeout: Duration, findings: &mut Findings) {
+        let gap = t_ms.saturating_sub(self.last_frame_ms);
+        // (Timer resolution and scheduling make a real timeout a little
+        // shorter or longer than configured.)
+        let timed_out = gap + 100 >= request_timeout.as_millis() as u64;
+        if self.awaiting_answer() && !timed_out {
+            findings.notes.push(format!(
+                "vidgear's server went on after {gap} ms without an answer on this link, too soon \
+                 for a timeout: it had taken an earlier, stale answer for its last frame (pattern 0 \
+                 does not correlate answers with frames). Replay goes on with a fresh netgear server"
+            ));
+            self.restart();
+        }
+        if self.awaiting_answer() {
+            self.give_up_frame(findings);
+        }
+    }
+
+    /// The recorded server went on without an answer: it gave the frame up
+    /// after its request timeout. netgear must reset and resend it.
+    fn give_up_frame(&mut self, findings: &mut Findings) {
+        let deadline = self.server.poll_timeout().expect("awaiting a reply");
+        self.server.handle_timeout(deadline);
+        let resets = self.drain();
+        let resent = self.out.drain(..).collect::<Vec<_>>();
+        while self.server.poll_event().is_some() {}
+        if resets != 1 || resent.len() != 1 || Some(&resent[0]) != self.last_frame.as_ref() {
+            findings.problems.push(format!(
+                "after a silence netgear should reset its socket and resend the frame \
+                 (spec/05 §5.4.3); it reset {resets} time(s) and sent {} message(s)",
+                resent.len()
+            ));
+        } else {
+            findings.notes.push(
+                "no answer was recorded for the previous frame: vidgear gave it up after its \
+                 request timeout; netgear resets and resends it byte for byte (checked; spec/07 §7.4). \
+                 Replay goes on with a fresh netgear server"
+                    .to_owned(),
+            );
+        }
+        self.restart();
+    }
+
+    /// Has netgear's server send what the recorded one sent.
+    fn send(&mut self, decoded: &ServerMessage, now: Instant, findings: &mut Findings) {
+        match decoded {
+            ServerMessage::Frame(frame) => {
+                if let Err(e) =
+                    self.server
+                        .send_frame(frame.payload.clone(), frame.message.clone(), now)
+                {
+                    findings
+                        .problems
+                        .push(format!("netgear refused to send the frame: {e}"));
+                }
+            }
+            ServerMessage::Terminate { .. } => {
+                if self.server.state() == ServerState::Closing {
+                    let deadline = self.server.poll_timeout().expect("closing");
+                    self.server.handle_timeout(deadline);
+                    findings.notes.push(
+                        "vidgear sends its termination messages back to back; netgear sends \
+                         the next one only after the previous was answered or timed out \
+                         (spec/05 §5.3.1)"
+                            .to_owned(),
+                    );
+                } else {
+                    self.server.close(now);
+                }
+            }
+        }
+        if self.drain() > 0 {
+            findings
+                .problems
+                .push("netgear asked for a socket reset".into());
+        }
+    }
+
+    /// Remembers the recorded message `parts` sent at `t_ms`.
+    fn remember(
+        &mut self,
+        decoded: &ServerMessage,
+        parts: &Parts,
+        t_ms: u64,
+        findings: &mut Findings,
+    ) {
+        if let ServerMessage::Frame(frame) = decoded {
+            if let Payload::Jpeg { data, .. } = &frame.payload {
+                if !(data.starts_with(&[0xff, 0xd8]) && data.ends_with(&[0xff, 0xd9])) {
+                    findings
+                        .problems
+                        .push("the JPEG payload lacks the SOI/EOI markers".into());
+                }
+            }
+            self.last_frame = Some(parts.clone());
+            self.last_frame_ms = t_ms;
+        } else {
+            self.terminated = true;
+        }
+    }
 }
 
 fn replay_server(ctx: &mut Ctx) {
-    let multiserver = ctx.config.multiserver;
-    let key = |link: u32| if multiserver { link } else { 0 };
     let mut servers: HashMap<u32, Srv> = HashMap::new();
     for pos in 0..ctx.evs.len() {
         let ev = ctx.evs[pos].clone();
@@ -877,148 +1177,14 @@ fn replay_server(ctx: &mut Ctx) {
         else {
             continue;
         };
-        let k = key(ev.at.link);
-        let now = ctx.now(ev.at.t_ms);
+        let key = if ctx.config.multiserver {
+            ev.at.link
+        } else {
+            0
+        };
         match dir {
             Direction::ServerToClient => {
-                let decoded = match ctx.server_msgs[&pos].clone() {
-                    Ok(m) => m,
-                    Err(e) => {
-                        ctx.mismatch(
-                            Machine::Client,
-                            Some(ev.at),
-                            format!("netgear cannot decode this vidgear message: {e}"),
-                        );
-                        continue;
-                    }
-                };
-                let srv = servers.entry(k).or_insert_with(|| {
-                    let port = match &decoded {
-                        ServerMessage::Frame(f) => f.port.clone(),
-                        ServerMessage::Terminate { port } => port.clone(),
-                    };
-                    let config = Config {
-                        port: port.filter(|_| multiserver),
-                        ..ctx.config.clone()
-                    };
-                    Srv {
-                        server: Server::new(config.clone()).expect("validated configuration"),
-                        config,
-                        last_frame: None,
-                        last_frame_ms: 0,
-                        out: VecDeque::new(),
-                        terminated: false,
-                    }
-                });
-                let mut notes = Vec::new();
-                let mut problems = Vec::new();
-                let gap = ev.at.t_ms.saturating_sub(srv.last_frame_ms);
-                // (Timer resolution and scheduling make a real timeout a
-                // little shorter or longer than configured.)
-                let timed_out = gap + 100 >= ctx.config.request_timeout.as_millis() as u64;
-                if srv.out.is_empty()
-                    && srv.server.state() == ServerState::AwaitingReply
-                    && !timed_out
-                {
-                    notes.push(format!(
-                        "vidgear's server went on after {gap} ms without an answer on this link, too soon \
-                         for a timeout: it had taken an earlier, stale answer for its last frame (pattern 0 \
-                         does not correlate answers with frames). Replay goes on with a fresh netgear server"
-                    ));
-                    srv.server = Server::new(srv.config.clone()).expect("validated configuration");
-                }
-                if srv.out.is_empty() && srv.server.state() == ServerState::AwaitingReply {
-                    // The recorded server went on without an answer: it gave
-                    // the frame up after its request timeout.
-                    let deadline = srv.server.poll_timeout().expect("awaiting a reply");
-                    srv.server.handle_timeout(deadline);
-                    let resets = srv.drain();
-                    let resent = srv.out.drain(..).collect::<Vec<_>>();
-                    while srv.server.poll_event().is_some() {}
-                    if resets != 1
-                        || resent.len() != 1
-                        || Some(&resent[0]) != srv.last_frame.as_ref()
-                    {
-                        problems.push(format!(
-                            "after a silence netgear should reset its socket and resend the frame \
-                             (spec/05 §5.4.3); it reset {resets} time(s) and sent {} message(s)",
-                            resent.len()
-                        ));
-                    } else {
-                        notes.push(
-                            "no answer was recorded for the previous frame: vidgear gave it up after its \
-                             request timeout; netgear resets and resends it byte for byte (checked; spec/07 §7.4). \
-                             Replay goes on with a fresh netgear server"
-                                .to_owned(),
-                        );
-                    }
-                    srv.server = Server::new(srv.config.clone()).expect("validated configuration");
-                }
-                if srv.out.is_empty() {
-                    match &decoded {
-                        ServerMessage::Frame(frame) => {
-                            if let Err(e) = srv.server.send_frame(
-                                frame.payload.clone(),
-                                frame.message.clone(),
-                                now,
-                            ) {
-                                problems.push(format!("netgear refused to send the frame: {e}"));
-                            }
-                        }
-                        ServerMessage::Terminate { .. } => {
-                            if srv.server.state() == ServerState::Closing {
-                                let deadline = srv.server.poll_timeout().expect("closing");
-                                srv.server.handle_timeout(deadline);
-                                notes.push(
-                                    "vidgear sends its termination messages back to back; netgear sends \
-                                     the next one only after the previous was answered or timed out \
-                                     (spec/05 §5.3.1)"
-                                        .to_owned(),
-                                );
-                            } else {
-                                srv.server.close(now);
-                            }
-                        }
-                    }
-                    if srv.drain() > 0 {
-                        problems.push("netgear asked for a socket reset".into());
-                    }
-                }
-                if let ServerMessage::Frame(frame) = &decoded {
-                    if let Payload::Jpeg { data, .. } = &frame.payload {
-                        if !(data.starts_with(&[0xff, 0xd8]) && data.ends_with(&[0xff, 0xd9])) {
-                            problems.push("the JPEG payload lacks the SOI/EOI markers".into());
-                        }
-                    }
-                    srv.last_frame = Some(parts.clone());
-                    srv.last_frame_ms = ev.at.t_ms;
-                } else {
-                    srv.terminated = true;
-                }
-                while let Some(e) = srv.server.poll_event() {
-                    if let ServerEvent::GaveUp { .. } = e {
-                        problems.push(format!("unexpected event {e:?}"));
-                    }
-                }
-                let produced = srv.out.pop_front();
-                for n in notes {
-                    ctx.note(Machine::Server, Some(ev.at), n);
-                }
-                for p in problems {
-                    ctx.mismatch(Machine::Server, Some(ev.at), p);
-                }
-                match produced {
-                    Some(p) => ctx.compare(Machine::Server, ev.at, parts, &p, "the message"),
-                    None => ctx.report.mismatches.push(Mismatch {
-                        machine: Machine::Server,
-                        at: Some(ev.at),
-                        what: "vidgear sent this, netgear sent nothing".into(),
-                        diff: Some(PartsDiff {
-                            recorded: parts.clone(),
-                            produced: Vec::new(),
-                        }),
-                    }),
-                }
+                feed_server_message(ctx, &mut servers, key, pos, parts);
             }
             Direction::ClientToServer if !forwarded => {
                 ctx.note(
@@ -1027,48 +1193,101 @@ fn replay_server(ctx: &mut Ctx) {
                     "the relay could not pass this answer on to the server (it had no connection); not fed",
                 );
             }
-            Direction::ClientToServer => {
-                let Some(srv) = servers.get_mut(&k) else {
-                    ctx.note(
-                        Machine::Server,
-                        Some(ev.at),
-                        "an answer before any server message; not fed",
-                    );
-                    continue;
-                };
-                let before = srv.server.state();
-                srv.server.handle_message(parts.clone(), now);
-                let resets = srv.drain();
-                let mut problems = Vec::new();
-                let mut notes = Vec::new();
-                if resets > 0 {
-                    problems.push("netgear asked for a socket reset".to_owned());
-                }
-                while let Some(e) = srv.server.poll_event() {
-                    match e {
-                        ServerEvent::BadReply { error, .. } => problems.push(format!(
-                            "netgear could not decode vidgear's answer: {} ({error})",
-                            error.code()
-                        )),
-                        ServerEvent::Rejected { reason, .. } => problems.push(format!(
-                            "netgear took vidgear's answer for a rejection: {reason}"
-                        )),
-                        ServerEvent::Stray { .. } => notes.push(format!(
-                            "an answer arrived while netgear's server was {before:?}; ignored as stray"
-                        )),
-                        _ => {}
-                    }
-                }
-                ctx.report.server.fed += 1;
-                for n in notes {
-                    ctx.note(Machine::Server, Some(ev.at), n);
-                }
-                for p in problems {
-                    ctx.mismatch(Machine::Server, Some(ev.at), p);
-                }
-            }
+            Direction::ClientToServer => match servers.get_mut(&key) {
+                Some(srv) => feed_server_answer(ctx, srv, ev.at, parts),
+                None => ctx.note(
+                    Machine::Server,
+                    Some(ev.at),
+                    "an answer before any server message; not fed",
+                ),
+            },
         }
     }
+    check_servers_ended(ctx, servers);
+}
+
+/// Has the server of `key` send the recorded server message at `pos`, and
+/// compares what it sends with it.
+fn feed_server_message(
+    ctx: &mut Ctx,
+    servers: &mut HashMap<u32, Srv>,
+    key: u32,
+    pos: usize,
+    parts: &Parts,
+) {
+    let at = ctx.evs[pos].at;
+    let decoded = match ctx.server_msgs[&pos].clone() {
+        Ok(m) => m,
+        Err(e) => {
+            ctx.mismatch(
+                Machine::Client,
+                Some(at),
+                format!("netgear cannot decode this vidgear message: {e}"),
+            );
+            return;
+        }
+    };
+    let srv = servers
+        .entry(key)
+        .or_insert_with(|| Srv::new(&ctx.config, &decoded));
+    let mut findings = Findings::default();
+    srv.catch_up(at.t_ms, ctx.config.request_timeout, &mut findings);
+    if srv.out.is_empty() {
+        srv.send(&decoded, ctx.now(at.t_ms), &mut findings);
+    }
+    srv.remember(&decoded, parts, at.t_ms, &mut findings);
+    while let Some(e) = srv.server.poll_event() {
+        if let ServerEvent::GaveUp { .. } = e {
+            findings.problems.push(format!("unexpected event {e:?}"));
+        }
+    }
+    let produced = srv.out.pop_front();
+    ctx.record(Machine::Server, at, findings);
+    match produced {
+        Some(p) => ctx.compare(Machine::Server, at, parts, &p, "the message"),
+        None => ctx.differ(
+            Machine::Server,
+            Some(at),
+            "vidgear sent this, netgear sent nothing",
+            parts.clone(),
+            Vec::new(),
+        ),
+    }
+}
+
+/// Hands a recorded answer to `srv`.
+fn feed_server_answer(ctx: &mut Ctx, srv: &mut Srv, at: At, parts: &Parts) {
+    let before = srv.server.state();
+    srv.server.handle_message(parts.clone(), ctx.now(at.t_ms));
+    let resets = srv.drain();
+    let mut findings = Findings::default();
+    if resets > 0 {
+        findings
+            .problems
+            .push("netgear asked for a socket reset".to_owned());
+    }
+    while let Some(e) = srv.server.poll_event() {
+        match e {
+            ServerEvent::BadReply { error, .. } => findings.problems.push(format!(
+                "netgear could not decode vidgear's answer: {} ({error})",
+                error.code()
+            )),
+            ServerEvent::Rejected { reason, .. } => findings.problems.push(format!(
+                "netgear took vidgear's answer for a rejection: {reason}"
+            )),
+            ServerEvent::Stray { .. } => findings.notes.push(format!(
+                "an answer arrived while netgear's server was {before:?}; ignored as stray"
+            )),
+            _ => {}
+        }
+    }
+    ctx.report.server.fed += 1;
+    ctx.record(Machine::Server, at, findings);
+}
+
+/// At the end of the recording: nothing more to send, and a server that
+/// sent the termination has closed.
+fn check_servers_ended(ctx: &mut Ctx, mut servers: HashMap<u32, Srv>) {
     let mut keys: Vec<_> = servers.keys().copied().collect();
     keys.sort();
     for k in keys {
@@ -1079,21 +1298,17 @@ fn replay_server(ctx: &mut Ctx) {
             srv.server.handle_timeout(deadline);
         }
         srv.drain();
-        let extra: Vec<Parts> = srv.out.drain(..).collect();
-        let state = srv.server.state();
-        let terminated = srv.terminated;
-        for p in extra {
-            ctx.report.mismatches.push(Mismatch {
-                machine: Machine::Server,
-                at: None,
-                what: "netgear would also have sent this".into(),
-                diff: Some(PartsDiff {
-                    recorded: Vec::new(),
-                    produced: p,
-                }),
-            });
+        for p in srv.out.drain(..) {
+            ctx.differ(
+                Machine::Server,
+                None,
+                "netgear would also have sent this",
+                Vec::new(),
+                p,
+            );
         }
-        if terminated && state != ServerState::Closed {
+        let state = srv.server.state();
+        if srv.terminated && state != ServerState::Closed {
             ctx.mismatch(
                 Machine::Server,
                 None,

@@ -15,7 +15,8 @@ use std::borrow::Cow;
 use bytes::Bytes;
 
 use super::message::{
-    ClientMessage, FrameMessage, Payload, Reply, ReturnData, ServerMessage, REJECTION_PREFIX,
+    ClientMessage, FrameMessage, Payload, Reply, ReturnData, ServerMessage, FRAME_RETURN_TYPE,
+    REJECTION_PREFIX,
 };
 use super::{Colorspace, Compression, DecodeError, Dtype, Frame, MAX_DIMS};
 use crate::json::{JsonError, Reader, Value, DEFAULT_MAX_DEPTH};
@@ -507,7 +508,7 @@ fn decode_reply(parts: &[Bytes], limits: &Limits) -> Result<Reply, DecodeError> 
         Some(Value::String(s)) => Some(s),
         Some(other) => return Err(wrong("error", "a string", &other)),
     };
-    let data = if return_type == "ndarray" {
+    let data = if return_type == FRAME_RETURN_TYPE {
         if parts.len() != 2 {
             return Err(DecodeError::PartCount {
                 kind: "a frame reply",

@@ -160,7 +160,7 @@ impl Reply {
     pub fn new(data: ReturnData) -> Reply {
         let return_type = match &data {
             ReturnData::Json(v) => v.python_type(),
-            ReturnData::Frame(_) => "ndarray",
+            ReturnData::Frame(_) => FRAME_RETURN_TYPE,
         }
         .to_owned();
         Reply {
@@ -186,10 +186,48 @@ pub enum ClientMessage {
     TerminateAck(Bytes),
 }
 
+/// What a plain-mode confirmation starts with, before the device id
+/// (spec/02 §2.4.3). Stated once here so that the encoder and everything
+/// that reads confirmations back (recordings, replay) agree on it.
+///
+/// ```
+/// use netgear::wire::{confirmation_text, CONFIRMATION_PREFIX};
+/// assert!(confirmation_text("ABCD1234").starts_with(CONFIRMATION_PREFIX));
+/// ```
+pub const CONFIRMATION_PREFIX: &str = "Data received on device: ";
+
+/// What follows the device id in a confirmation.
+const CONFIRMATION_SUFFIX: &str = " !";
+
+/// How many characters vidgear's random device ids have (the id that
+/// follows [`CONFIRMATION_PREFIX`] or [`REJECTION_PREFIX`]).
+///
+/// ```
+/// use netgear::wire::{confirmation_text, CONFIRMATION_PREFIX, DEVICE_ID_LEN};
+/// let text = confirmation_text("ABCD1234");
+/// assert_eq!(&text[CONFIRMATION_PREFIX.len()..][..DEVICE_ID_LEN], "ABCD1234");
+/// ```
+pub const DEVICE_ID_LEN: usize = 8;
+
 /// Confirmation text of non-bidirectional mode for a device id.
+///
+/// ```
+/// assert_eq!(netgear::wire::confirmation_text("ABCD1234"), "Data received on device: ABCD1234 !");
+/// ```
 pub fn confirmation_text(device_id: &str) -> String {
-    format!("Data received on device: {device_id} !")
+    format!("{CONFIRMATION_PREFIX}{device_id}{CONFIRMATION_SUFFIX}")
 }
+
+/// The `return_type` of a reply whose return data is a frame (the Python
+/// type of a numpy array); any other `return_type` announces JSON data.
+///
+/// ```
+/// use netgear::wire::{Reply, ReturnData, FRAME_RETURN_TYPE};
+/// use netgear::{Dtype, Frame};
+/// let frame = Frame::new(Dtype::Uint8, vec![1], vec![7]).unwrap();
+/// assert_eq!(Reply::new(ReturnData::from(frame)).return_type, FRAME_RETURN_TYPE);
+/// ```
+pub const FRAME_RETURN_TYPE: &str = "ndarray";
 
 /// Prefix of netgear's rejection string (non-bidirectional mode).
 pub const REJECTION_PREFIX: &str = "Frame rejected on device: ";

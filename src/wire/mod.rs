@@ -32,5 +32,6 @@ pub use error::DecodeError;
 pub use frame::{byte_size, Frame, FrameError, MAX_DIMS};
 pub use message::{
     confirmation_text, ClientMessage, FrameMessage, Payload, Reply, ReturnData, ServerMessage,
-    REJECTION_PREFIX, TERMINATE_ACK, TERMINATE_ACK_MULTISERVER,
+    CONFIRMATION_PREFIX, DEVICE_ID_LEN, FRAME_RETURN_TYPE, REJECTION_PREFIX, TERMINATE_ACK,
+    TERMINATE_ACK_MULTISERVER,
 };

@@ -18,7 +18,9 @@ use std::time::{Duration, Instant};
 use clap::{Parser, ValueEnum};
 use netgear::json::Value;
 use netgear::transport::zmq::{endpoints, Protocol};
-use netgear::wire::{confirmation_text, encode_frame_header, FrameMessage};
+use netgear::wire::{
+    confirmation_text, encode_frame_header, encode_terminate, FrameMessage, TERMINATE_ACK,
+};
 use netgear::{Dtype, Frame};
 
 // The command's own parsers, `--stats` file and ramp period, so that the
@@ -230,7 +232,7 @@ fn send(
         .finish()
         .map_err(|e| CliError::Runtime(format!("cannot write the stats: {e}")))?;
     socket
-        .send(&br#"{"terminate_flag": true}"#[..], 0)
+        .send(&encode_terminate(None)[0][..], 0)
         .map_err(zmq_error("send"))?;
     if socket.get_socket_type().ok() == Some(zmq::REQ)
         && socket.poll(zmq::POLLIN, 1000).map_err(zmq_error("poll"))? > 0
@@ -258,10 +260,7 @@ fn receive(
             // The termination message.
             if kind == zmq::REP {
                 socket
-                    .send(
-                        &b"Termination signal successfully received at Client's end!"[..],
-                        0,
-                    )
+                    .send(TERMINATE_ACK.as_bytes(), 0)
                     .map_err(zmq_error("send"))?;
             }
             break;

@@ -7,15 +7,16 @@
 //! hashes every decoded frame is read back from the receiving end's
 //! `--save-dir` and must be within 35 dB PSNR of the original.
 
-use std::path::Path;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use netgear::json::Value;
 use netgear_testkit::{natural_frame, psnr};
 
 use super::cases::Impl;
 use super::runner::{
-    check_lines, finish, free_port, save_logs, start, tail, tempdir_in, wait_bound, CellResult, Env,
+    check_lines, check_stream_exits, free_port, lines_per_second, run_pair, save_logs, tempdir_in,
+    CellResult, Env, Finished,
 };
 
 /// The PSNR every decoded frame must reach (quality 90, natural content).
@@ -150,19 +151,52 @@ fn check_saved(path: &Path, shape: &[usize], k: u64) -> Result<f64, String> {
     Ok(db)
 }
 
+/// A JPEG cell: the sender's frames (or the receiver's returned frame)
+/// compressed, and every decoded frame checked against its original.
 pub fn run(env: &Env, result: &mut CellResult, cell: &JpegCell) -> Result<(), String> {
     let scratch = tempdir_in(&env.out)?;
     let port = free_port();
-    let frames = env.frames;
-    let shape = cell.shape();
-    let shape_text = shape
+    let saved = Saved {
+        rx_dir: scratch.join("rx"),
+        tx_dir: scratch.join("tx"),
+        shape: cell.shape(),
+    };
+    let (rx, tx) = commands(env, cell, port, &saved);
+    let (tx_done, rx_done) = run_pair(rx, tx, port, None)?;
+    check_stream_exits(&mut result.failures, &tx_done, &rx_done);
+    let worst = if cell.returned {
+        check_returned(&mut result.failures, env.frames, &saved, &tx_done, &rx_done)
+    } else {
+        check_frames(&mut result.failures, env.frames, &saved, &rx_done)
+    };
+    result.fps = lines_per_second(&tx_done.lines);
+    if worst.is_finite() {
+        result.notes.push(format!("lowest PSNR {worst:.2} dB"));
+    }
+    if !result.failures.is_empty() {
+        save_logs(&env.out, &result.id, &tx_done, &rx_done);
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(())
+}
+
+/// Where each end saves the frames it decodes, and their shape.
+struct Saved {
+    rx_dir: PathBuf,
+    tx_dir: PathBuf,
+    shape: Vec<usize>,
+}
+
+/// The receiver's and the sender's commands: raw frames out and a JPEG
+/// frame back (`returned`), or JPEG frames out.
+fn commands(env: &Env, cell: &JpegCell, port: u16, saved: &Saved) -> (Command, Command) {
+    let shape_text = saved
+        .shape
         .iter()
         .map(usize::to_string)
         .collect::<Vec<_>>()
         .join(",");
-    let rx_dir = scratch.join("rx");
-    let tx_dir = scratch.join("tx");
-    let common = |cmd: &mut std::process::Command| {
+    let common = |cmd: &mut Command| {
         cmd.args([
             "--port",
             &port.to_string(),
@@ -175,7 +209,7 @@ pub fn run(env: &Env, result: &mut CellResult, cell: &JpegCell) -> Result<(), St
     common(&mut rx);
     let mut tx = env.command(cell.sender, "send");
     common(&mut tx);
-    tx.args(["--frames", &frames.to_string()]);
+    tx.args(["--frames", &env.frames.to_string()]);
     if cell.returned {
         // Raw frames out, a JPEG-compressed natural frame back.
         rx.args(["--bidirectional", "--return-frame", &shape_text])
@@ -188,98 +222,79 @@ pub fn run(env: &Env, result: &mut CellResult, cell: &JpegCell) -> Result<(), St
             "\"jpeg please\"",
         ])
         .arg("--save-dir")
-        .arg(&tx_dir);
+        .arg(&saved.tx_dir);
     } else {
         tx.args(["--shape", &shape_text, "--content", "natural"])
             .args(["--jpeg", cell.colorspace, "--jpeg-quality", "90"]);
-        rx.arg("--save-dir").arg(&rx_dir);
+        rx.arg("--save-dir").arg(&saved.rx_dir);
     }
+    (rx, tx)
+}
 
-    let rx_run = start(rx)?;
-    if !wait_bound(port, None, Duration::from_secs(30)) {
-        let rx_done = finish(rx_run, Duration::from_secs(1));
-        return Err(format!("receiver never bound: {}", tail(&rx_done.stderr)));
-    }
-    let tx_done = finish(start(tx)?, Duration::from_secs(120));
-    let rx_done = finish(rx_run, Duration::from_secs(30));
-
-    let failures = &mut result.failures;
-    if tx_done.code != Some(0) {
-        failures.push(format!(
-            "sender exit {:?}: {}",
-            tx_done.code,
-            tail(&tx_done.stderr)
-        ));
-    }
-    if rx_done.code != Some(0) {
-        failures.push(format!(
-            "receiver exit {:?}: {}",
-            rx_done.code,
-            tail(&rx_done.stderr)
-        ));
-    }
+/// The returned frame, as the sender decoded and saved it for every frame
+/// it sent; the lowest PSNR seen.
+fn check_returned(
+    failures: &mut Vec<String>,
+    frames: u64,
+    saved: &Saved,
+    tx: &Finished,
+    rx: &Finished,
+) -> f64 {
+    let shape = &saved.shape;
     let shape_value = Value::from(shape.clone());
     let mut worst = f64::INFINITY;
-    if cell.returned {
-        check_lines(
-            failures,
-            "receiver",
-            &rx_done.lines,
-            frames,
-            |_, line| match line.get("shape") {
-                Some(Value::Array(dims)) if dims.len() == 3 => Vec::new(),
-                other => vec![format!("shape {:?}", other.map(Value::to_python_json))],
-            },
-        );
-        check_lines(failures, "sender", &tx_done.lines, frames, |k, line| {
-            let reply = line.get("reply");
-            let mut problems = Vec::new();
-            if reply.and_then(|r| r.get("shape")) != Some(&shape_value) {
-                problems.push(format!(
-                    "returned frame {:?}, expected shape {shape:?}",
-                    reply.map(Value::to_python_json)
-                ));
-            }
-            if reply.and_then(|r| r.get("dtype")).and_then(Value::as_str) != Some("uint8") {
-                problems.push("returned frame is not uint8".into());
-            }
-            match check_saved(&tx_dir.join(format!("reply_{k:06}.npy")), &shape, 0) {
-                Ok(db) => worst = worst.min(db),
-                Err(e) => problems.push(e),
-            }
-            problems
-        });
-    } else {
-        check_lines(failures, "receiver", &rx_done.lines, frames, |k, line| {
-            let mut problems = Vec::new();
-            if line.get("shape") != Some(&shape_value) {
-                problems.push(format!(
-                    "shape {:?}, expected {shape:?}",
-                    line.get("shape").map(Value::to_python_json)
-                ));
-            }
-            if line.get("dtype").and_then(Value::as_str) != Some("uint8") {
-                problems.push(format!("dtype {:?}", line.get("dtype")));
-            }
-            match check_saved(&rx_dir.join(format!("frame_{k:06}.npy")), &shape, k) {
-                Ok(db) => worst = worst.min(db),
-                Err(e) => problems.push(e),
-            }
-            problems
-        });
-    }
-    if let (Some(first), Some(last)) = (tx_done.lines.first(), tx_done.lines.last()) {
-        let secs = last.0.duration_since(first.0).as_secs_f64();
-        if secs >= 0.002 {
-            result.fps = Some((tx_done.lines.len() - 1) as f64 / secs);
+    check_lines(
+        failures,
+        "receiver",
+        &rx.lines,
+        frames,
+        |_, line| match line.get("shape") {
+            Some(Value::Array(dims)) if dims.len() == 3 => Vec::new(),
+            other => vec![format!("shape {:?}", other.map(Value::to_python_json))],
+        },
+    );
+    check_lines(failures, "sender", &tx.lines, frames, |k, line| {
+        let reply = line.get("reply");
+        let mut problems = Vec::new();
+        if reply.and_then(|r| r.get("shape")) != Some(&shape_value) {
+            problems.push(format!(
+                "returned frame {:?}, expected shape {shape:?}",
+                reply.map(Value::to_python_json)
+            ));
         }
-    }
-    if worst.is_finite() {
-        result.notes.push(format!("lowest PSNR {worst:.2} dB"));
-    }
-    if !result.failures.is_empty() {
-        save_logs(&env.out, &result.id, &tx_done, &rx_done);
-    }
-    let _ = std::fs::remove_dir_all(&scratch);
-    Ok(())
+        if reply.and_then(|r| r.get("dtype")).and_then(Value::as_str) != Some("uint8") {
+            problems.push("returned frame is not uint8".into());
+        }
+        match check_saved(&saved.tx_dir.join(format!("reply_{k:06}.npy")), shape, 0) {
+            Ok(db) => worst = worst.min(db),
+            Err(e) => problems.push(e),
+        }
+        problems
+    });
+    worst
+}
+
+/// Every frame, as the receiver decoded and saved it; the lowest PSNR seen.
+fn check_frames(failures: &mut Vec<String>, frames: u64, saved: &Saved, rx: &Finished) -> f64 {
+    let shape = &saved.shape;
+    let shape_value = Value::from(shape.clone());
+    let mut worst = f64::INFINITY;
+    check_lines(failures, "receiver", &rx.lines, frames, |k, line| {
+        let mut problems = Vec::new();
+        if line.get("shape") != Some(&shape_value) {
+            problems.push(format!(
+                "shape {:?}, expected {shape:?}",
+                line.get("shape").map(Value::to_python_json)
+            ));
+        }
+        if line.get("dtype").and_then(Value::as_str) != Some("uint8") {
+            problems.push(format!("dtype {:?}", line.get("dtype")));
+        }
+        match check_saved(&saved.rx_dir.join(format!("frame_{k:06}.npy")), shape, k) {
+            Ok(db) => worst = worst.min(db),
+            Err(e) => problems.push(e),
+        }
+        problems
+    });
+    worst
 }

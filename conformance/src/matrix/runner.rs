@@ -271,6 +271,8 @@ fn expected(text: &str) -> Value {
     parse(text.as_bytes()).unwrap_or_else(|e| panic!("matrix JSON {text:?} is invalid: {e}"))
 }
 
+/// A stream cell: start the receiver, run the sender to its end, then
+/// check both ends.
 fn stream(
     env: &Env,
     result: &mut CellResult,
@@ -282,75 +284,150 @@ fn stream(
     let scratch = tempdir_in(&env.out)?;
     let port = free_port();
     let ipc_path = case.ipc.then(|| scratch.join("sock"));
-    let frames = env.frames;
-    let common = |cmd: &mut Command| {
+    let link = Link {
+        port,
+        pattern,
+        ipc: ipc_path.as_deref(),
+        case,
+    };
+    let rx = receiver_command(env, receiver, &link, &scratch)?;
+    let tx = sender_command(env, sender, &link, &scratch)?;
+    // vidgear joins address and port with ':' for ipc as well.
+    let ipc_file = ipc_path
+        .as_ref()
+        .map(|p| PathBuf::from(format!("{}:{port}", p.display())));
+    let (tx_done, rx_done) = run_pair(rx, tx, port, ipc_file.as_deref())?;
+    let _ = std::fs::remove_dir_all(&scratch);
+
+    check_stream_exits(&mut result.failures, &tx_done, &rx_done);
+    check_receiver(result, receiver, case, env.frames, &rx_done);
+    let want_reply = expected_reply(case);
+    check_lines(
+        &mut result.failures,
+        "sender",
+        &tx_done.lines,
+        env.frames,
+        |_, line| {
+            let got = line.get("reply").cloned().unwrap_or(Value::Null);
+            if same(&got, &want_reply) {
+                Vec::new()
+            } else {
+                vec![format!("reply {} != {}", show(&got), show(&want_reply))]
+            }
+        },
+    );
+    result.fps = lines_per_second(&tx_done.lines);
+    if !result.failures.is_empty() {
+        save_logs(&env.out, &result.id, &tx_done, &rx_done);
+    }
+    Ok(())
+}
+
+/// Starts the receiver, waits until it has bound `port` (or made
+/// `ipc_file`), then runs the sender to its end (2 min at most) and gives
+/// the receiver 30 s more to end; the sender's outcome, then the receiver's.
+pub(super) fn run_pair(
+    rx: Command,
+    tx: Command,
+    port: u16,
+    ipc_file: Option<&Path>,
+) -> Result<(Finished, Finished), String> {
+    let rx_run = start(rx)?;
+    if !wait_bound(port, ipc_file, Duration::from_secs(30)) {
+        let rx_done = finish(rx_run, Duration::from_secs(1));
+        return Err(format!("receiver never bound: {}", tail(&rx_done.stderr)));
+    }
+    let tx_done = finish(start(tx)?, Duration::from_secs(120));
+    let rx_done = finish(rx_run, Duration::from_secs(30));
+    Ok((tx_done, rx_done))
+}
+
+/// What both ends of a stream cell are told about the connection.
+struct Link<'a> {
+    port: u16,
+    pattern: u8,
+    ipc: Option<&'a Path>,
+    case: &'a Case,
+}
+
+impl Link<'_> {
+    fn args(&self, cmd: &mut Command) {
         cmd.args([
             "--port",
-            &port.to_string(),
+            &self.port.to_string(),
             "--pattern",
-            &pattern.to_string(),
+            &self.pattern.to_string(),
             "--json",
         ]);
-        if case.bidirectional {
+        if self.case.bidirectional {
             cmd.arg("--bidirectional");
         }
-        if let Some(path) = &ipc_path {
+        if let Some(path) = self.ipc {
             cmd.args(["--protocol", "ipc", "--address"]).arg(path);
         }
-    };
+    }
+}
+
+/// The receiving end, answering as the case says.
+fn receiver_command(
+    env: &Env,
+    receiver: Impl,
+    link: &Link,
+    scratch: &Path,
+) -> Result<Command, String> {
     let mut rx = env.command(receiver, "receive");
-    common(&mut rx);
-    match &case.ret {
+    link.args(&mut rx);
+    match &link.case.ret {
         Return::Nothing => {}
-        Return::Data(d) => datum_args(&mut rx, receiver, "--return", d, &scratch)?,
+        Return::Data(d) => datum_args(&mut rx, receiver, "--return", d, scratch)?,
         Return::Frame { shape, dtype } => {
             rx.args(["--return-frame", shape, "--return-dtype", dtype]);
         }
     }
+    Ok(rx)
+}
+
+/// The sending end: `--frames` synthetic frames with the case's message.
+fn sender_command(env: &Env, sender: Impl, link: &Link, scratch: &Path) -> Result<Command, String> {
+    let case = link.case;
     let mut tx = env.command(sender, "send");
-    common(&mut tx);
+    link.args(&mut tx);
     tx.args([
         "--frames",
-        &frames.to_string(),
+        &env.frames.to_string(),
         "--shape",
         case.shape,
         "--dtype",
         case.dtype,
     ]);
     if let Some(m) = &case.message {
-        datum_args(&mut tx, sender, "--message", m, &scratch)?;
+        datum_args(&mut tx, sender, "--message", m, scratch)?;
     }
+    Ok(tx)
+}
 
-    let rx_run = start(rx)?;
-    // vidgear joins address and port with ':' for ipc as well.
-    let ipc_file = ipc_path
-        .as_ref()
-        .map(|p| PathBuf::from(format!("{}:{port}", p.display())));
-    if !wait_bound(port, ipc_file.as_deref(), Duration::from_secs(30)) {
-        let rx_done = finish(rx_run, Duration::from_secs(1));
-        return Err(format!("receiver never bound: {}", tail(&rx_done.stderr)));
+/// Both ends exit 0 (the receiver only once it saw the termination).
+pub(super) fn check_stream_exits(failures: &mut Vec<String>, tx: &Finished, rx: &Finished) {
+    if tx.code != Some(0) {
+        failures.push(format!("sender exit {:?}: {}", tx.code, tail(&tx.stderr)));
     }
-    let tx_done = finish(start(tx)?, Duration::from_secs(120));
-    let rx_done = finish(rx_run, Duration::from_secs(30));
-    let _ = std::fs::remove_dir_all(&scratch);
-
-    let failures = &mut result.failures;
-    if tx_done.code != Some(0) {
-        failures.push(format!(
-            "sender exit {:?}: {}",
-            tx_done.code,
-            tail(&tx_done.stderr)
-        ));
-    }
-    if rx_done.code != Some(0) {
+    if rx.code != Some(0) {
         failures.push(format!(
             "receiver exit {:?} (termination not seen?): {}",
-            rx_done.code,
-            tail(&rx_done.stderr)
+            rx.code,
+            tail(&rx.stderr)
         ));
     }
+}
 
-    // The receiving end: message, shape, dtype and hash of every frame.
+/// The receiving end: message, shape, dtype and hash of every frame.
+fn check_receiver(
+    result: &mut CellResult,
+    receiver: Impl,
+    case: &Case,
+    frames: u64,
+    rx: &Finished,
+) {
     let shape = parse_shape(case.shape);
     let shape_value = Value::from(shape.clone());
     let mut want_message = case
@@ -366,64 +443,63 @@ fn stream(
             .push("vidgear delivers a falsy message as None (spec/07 §1)".into());
         want_message = Value::Null;
     }
-    check_lines(failures, "receiver", &rx_done.lines, frames, |k, line| {
-        let mut problems = Vec::new();
-        let got = line.get("message").cloned().unwrap_or(Value::Null);
-        if !same(&got, &want_message) {
-            problems.push(format!("message {} != {}", show(&got), show(&want_message)));
-        }
-        if line.get("shape") != Some(&shape_value) {
-            problems.push(format!("shape {:?}", line.get("shape").map(show)));
-        }
-        if line.get("dtype").and_then(Value::as_str) != Some(case.dtype) {
-            problems.push(format!("dtype {:?}", line.get("dtype").map(show)));
-        }
-        let want_sha = synthetic_sha256(k, &shape, case.dtype);
-        if line.get("sha256").and_then(Value::as_str) != Some(want_sha.as_str()) {
-            problems.push(format!("frame {k} pixels differ (sha256)"));
-        }
-        problems
-    });
-
-    // The sending end: the reply to every frame.
-    let want_reply = if !case.bidirectional {
-        Value::Null
-    } else {
-        match &case.ret {
-            Return::Nothing => Value::Null,
-            Return::Data(d) => expected(d.expected_json()),
-            Return::Frame { shape, dtype } => {
-                let s = parse_shape(shape);
-                let mut m = netgear::json::Map::new();
-                m.insert("shape", Value::from(s.clone()));
-                m.insert("dtype", *dtype);
-                m.insert("sha256", synthetic_sha256(0, &s, dtype));
-                Value::Object(m)
+    check_lines(
+        &mut result.failures,
+        "receiver",
+        &rx.lines,
+        frames,
+        |k, line| {
+            let mut problems = Vec::new();
+            let got = line.get("message").cloned().unwrap_or(Value::Null);
+            if !same(&got, &want_message) {
+                problems.push(format!("message {} != {}", show(&got), show(&want_message)));
             }
-        }
-    };
-    check_lines(failures, "sender", &tx_done.lines, frames, |_, line| {
-        let got = line.get("reply").cloned().unwrap_or(Value::Null);
-        if same(&got, &want_reply) {
-            Vec::new()
-        } else {
-            vec![format!("reply {} != {}", show(&got), show(&want_reply))]
-        }
-    });
-    if tx_done.lines.len() >= 2 {
-        let first = tx_done.lines[0].0;
-        let last = tx_done.lines[tx_done.lines.len() - 1].0;
-        let secs = last.duration_since(first).as_secs_f64();
-        // Lines arriving within a couple of milliseconds come in one pipe
-        // read, and their arrival times say nothing about the rate.
-        if secs >= 0.002 {
-            result.fps = Some((tx_done.lines.len() - 1) as f64 / secs);
+            if line.get("shape") != Some(&shape_value) {
+                problems.push(format!("shape {:?}", line.get("shape").map(show)));
+            }
+            if line.get("dtype").and_then(Value::as_str) != Some(case.dtype) {
+                problems.push(format!("dtype {:?}", line.get("dtype").map(show)));
+            }
+            let want_sha = synthetic_sha256(k, &shape, case.dtype);
+            if line.get("sha256").and_then(Value::as_str) != Some(want_sha.as_str()) {
+                problems.push(format!("frame {k} pixels differ (sha256)"));
+            }
+            problems
+        },
+    );
+}
+
+/// The reply the sending end must print for every frame.
+fn expected_reply(case: &Case) -> Value {
+    if !case.bidirectional {
+        return Value::Null;
+    }
+    match &case.ret {
+        Return::Nothing => Value::Null,
+        Return::Data(d) => expected(d.expected_json()),
+        Return::Frame { shape, dtype } => {
+            let s = parse_shape(shape);
+            let mut m = netgear::json::Map::new();
+            m.insert("shape", Value::from(s.clone()));
+            m.insert("dtype", *dtype);
+            m.insert("sha256", synthetic_sha256(0, &s, dtype));
+            Value::Object(m)
         }
     }
-    if !result.failures.is_empty() {
-        save_logs(&env.out, &result.id, &tx_done, &rx_done);
+}
+
+/// The rate the lines arrived at, when it can be told.
+pub(super) fn lines_per_second(lines: &[(Instant, String)]) -> Option<f64> {
+    if lines.len() < 2 {
+        return None;
     }
-    Ok(())
+    let secs = lines[lines.len() - 1]
+        .0
+        .duration_since(lines[0].0)
+        .as_secs_f64();
+    // Lines arriving within a couple of milliseconds come in one pipe
+    // read, and their arrival times say nothing about the rate.
+    (secs >= 0.002).then(|| (lines.len() - 1) as f64 / secs)
 }
 
 /// Checks that `lines` are exactly `frames` JSON objects with `seq` 0, 1, ...

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use clap::Args;
+use netgear::session::{Config, Pattern};
 use netgear::session_file::{
     Change, DeviceIds, Direction, Header, JpegSettings, LinkInfo, PeerInfo, SessionFile, Side,
 };
@@ -330,6 +331,11 @@ fn drain(socket: &zmq::Socket) -> Result<Vec<Vec<Vec<u8>>>, zmq::Error> {
     }
 }
 
+/// Everything queued on a relay socket.
+fn receive_all(socket: &zmq::Socket) -> Result<Vec<Vec<Vec<u8>>>, CliError> {
+    drain(socket).map_err(|e| CliError::Runtime(format!("receive failed: {e}")))
+}
+
 /// Forwards without blocking; false if the message could not be passed on.
 fn send(socket: &zmq::Socket, parts: &[Vec<u8>], what: &str) -> bool {
     match socket.send_multipart(parts, zmq::DONTWAIT) {
@@ -355,6 +361,41 @@ fn to_bytes(parts: &[Vec<u8>]) -> Vec<Bytes> {
 }
 
 pub fn run(args: RecordArgs, quiet: bool, stop: StopFlag) -> Result<(), CliError> {
+    let (listen, forward) = endpoints(&args)?;
+    let rec = Recorder {
+        file: SessionFile::new(header(&args, &listen, &forward)),
+        start: None,
+        ids: (!args.raw).then(DeviceIds::default),
+        counts: [0, 0],
+    };
+    let ctx = zmq::Context::new();
+    let mut links = Vec::new();
+    for (i, (l, f)) in listen.iter().zip(&forward).enumerate() {
+        links.push(open_link(&ctx, i, args.pattern, l, f)?);
+    }
+    if !quiet {
+        for (l, f) in listen.iter().zip(&forward) {
+            eprintln!("netgear record: relaying {l} <-> {f}");
+        }
+        eprintln!("netgear record: ready");
+    }
+    let config = Config::new()
+        .pattern(Pattern::try_from(args.pattern).map_err(|e| CliError::Usage(e.to_string()))?)
+        .request_timeout(args.request_timeout);
+    let mut relay = Relay {
+        links,
+        rec,
+        pattern: args.pattern,
+        limits: Limits::default(),
+        acknowledged: config.acknowledges_termination(),
+        ack_wait: config.termination_ack_timeout() + Duration::from_secs(1),
+    };
+    let timed_out = relay.run(args.timeout, &stop)?;
+    write(relay.rec, &args, quiet, timed_out)
+}
+
+/// The --listen and --forward endpoints, checked to pair up.
+fn endpoints(args: &RecordArgs) -> Result<(Vec<String>, Vec<String>), CliError> {
     if args.listen.len() != args.forward.len() {
         return Err(CliError::Usage(format!(
             "--listen has {} endpoint(s) and --forward {}; they pair up one to one",
@@ -367,12 +408,17 @@ pub fn run(args: RecordArgs, quiet: bool, stop: StopFlag) -> Result<(), CliError
             "several links are for the multi modes: add --multiserver or --multiclient".into(),
         ));
     }
-    let listen: Vec<String> = args.listen.iter().map(|s| endpoint(s, "*")).collect();
-    let forward: Vec<String> = args
+    let listen = args.listen.iter().map(|s| endpoint(s, "*")).collect();
+    let forward = args
         .forward
         .iter()
         .map(|s| endpoint(s, "127.0.0.1"))
         .collect();
+    Ok((listen, forward))
+}
+
+/// The session file's header, from the command line.
+fn header(args: &RecordArgs, listen: &[String], forward: &[String]) -> Header {
     let name = args.name.clone().unwrap_or_else(|| {
         args.out
             .file_stem()
@@ -383,7 +429,7 @@ pub fn run(args: RecordArgs, quiet: bool, stop: StopFlag) -> Result<(), CliError
     if !args.raw {
         normalised.push("device-id".to_owned());
     }
-    let header = Header {
+    Header {
         name,
         description: args.description.clone(),
         pattern: args.pattern,
@@ -394,7 +440,7 @@ pub fn run(args: RecordArgs, quiet: bool, stop: StopFlag) -> Result<(), CliError
         request_timeout_ms: args.request_timeout.as_millis() as u64,
         links: listen
             .iter()
-            .zip(&forward)
+            .zip(forward)
             .map(|(l, f)| LinkInfo {
                 listen: l.clone(),
                 forward: f.clone(),
@@ -414,167 +460,191 @@ pub fn run(args: RecordArgs, quiet: bool, stop: StopFlag) -> Result<(), CliError
         normalised,
         complete: false,
         ..Header::default()
-    };
-    let mut rec = Recorder {
-        file: SessionFile::new(header),
-        start: None,
-        ids: (!args.raw).then(DeviceIds::default),
-        counts: [0, 0],
-    };
-
-    let ctx = zmq::Context::new();
-    let mut links = Vec::new();
-    for (i, (l, f)) in listen.iter().zip(&forward).enumerate() {
-        links.push(open_link(&ctx, i, args.pattern, l, f)?);
     }
-    if !quiet {
-        for (l, f) in listen.iter().zip(&forward) {
-            eprintln!("netgear record: relaying {l} <-> {f}");
+}
+
+/// The relay loop: every link's sockets and monitors, polled together.
+struct Relay {
+    links: Vec<Link>,
+    rec: Recorder,
+    /// 0 (PAIR) or 1 (ROUTER/DEALER).
+    pattern: u8,
+    limits: Limits,
+    /// Whether the client acknowledges a termination.
+    acknowledged: bool,
+    /// How long to wait for a termination acknowledgement.
+    ack_wait: Duration,
+}
+
+impl Relay {
+    /// Relays until the termination handshake passed on every link, a stop
+    /// is asked for, or `timeout` ran out (then true).
+    fn run(&mut self, timeout: Option<Duration>, stop: &StopFlag) -> Result<bool, CliError> {
+        let started = Instant::now();
+        loop {
+            if stop.load(Ordering::SeqCst) {
+                return Ok(false);
+            }
+            if timeout.is_some_and(|t| started.elapsed() >= t) {
+                return Ok(true);
+            }
+            if self.handshake_done(Instant::now()) {
+                self.rec.file.header.complete = true;
+                return Ok(false);
+            }
+            let Some(ready) = self.poll()? else {
+                continue;
+            };
+            for (i, r) in ready.chunks(4).enumerate() {
+                if r[0] {
+                    self.relay_server_messages(i)?;
+                }
+                if r[1] {
+                    self.relay_client_messages(i)?;
+                }
+                for (k, side) in [(2, Side::Server), (3, Side::Client)] {
+                    if r[k] {
+                        self.connections(i, side)?;
+                    }
+                }
+            }
         }
-        eprintln!("netgear record: ready");
     }
 
-    let limits = Limits::default();
-    let ack_wait = args.request_timeout / 5 + Duration::from_secs(1);
-    let started = Instant::now();
-    let mut timed_out = false;
-    loop {
-        if stop.load(Ordering::SeqCst) {
-            break;
-        }
-        if args.timeout.is_some_and(|t| started.elapsed() >= t) {
-            timed_out = true;
-            break;
-        }
-        // Done when a termination passed on every link and, on pattern 1,
-        // was answered (or its wait ran out); a short linger catches
-        // stragglers.
-        let now = Instant::now();
-        let done = links.iter().all(|l| match l.terminated {
+    /// Done when a termination passed on every link and, where it is
+    /// acknowledged, was answered (or its wait ran out); a short linger
+    /// catches stragglers.
+    fn handshake_done(&self, now: Instant) -> bool {
+        self.links.iter().all(|l| match l.terminated {
             None => false,
-            Some(t) if args.pattern == 0 => now >= t + ack_wait,
+            Some(t) if !self.acknowledged => now >= t + self.ack_wait,
             Some(t) => match l.acked {
                 Some(a) => now >= a + Duration::from_millis(300),
-                None => now >= t + ack_wait,
+                None => now >= t + self.ack_wait,
             },
-        });
-        if done {
-            rec.file.header.complete = true;
-            break;
-        }
-        let mut items: Vec<zmq::PollItem> = Vec::with_capacity(links.len() * 4);
-        for l in &links {
+        })
+    }
+
+    /// Waits a little for anything to read; per link, which of its server
+    /// side, client side, server monitor and client monitor can be read
+    /// (`None` when the wait was interrupted).
+    fn poll(&self) -> Result<Option<Vec<bool>>, CliError> {
+        let mut items: Vec<zmq::PollItem> = Vec::with_capacity(self.links.len() * 4);
+        for l in &self.links {
             items.push(l.server_side.as_poll_item(zmq::POLLIN));
             items.push(l.client_side.as_poll_item(zmq::POLLIN));
             items.push(l.server_monitor.as_poll_item(zmq::POLLIN));
             items.push(l.client_monitor.as_poll_item(zmq::POLLIN));
         }
         match zmq::poll(&mut items, 50) {
-            Ok(_) => {}
-            Err(zmq::Error::EINTR) => continue,
-            Err(e) => return Err(CliError::Runtime(format!("poll failed: {e}"))),
-        }
-        let ready: Vec<bool> = items.iter().map(zmq::PollItem::is_readable).collect();
-        drop(items);
-        for (i, l) in links.iter_mut().enumerate() {
-            let link = i as u32;
-            let r = &ready[i * 4..i * 4 + 4];
-            if r[0] {
-                let msgs = drain(&l.server_side)
-                    .map_err(|e| CliError::Runtime(format!("receive failed: {e}")))?;
-                for m in msgs {
-                    let forwarded;
-                    let body: Vec<Bytes> = if args.pattern == 0 {
-                        forwarded = send(&l.client_side, &m, "to the client");
-                        to_bytes(&m)
-                    } else {
-                        let Some((identity, rest)) = m.split_first() else {
-                            continue;
-                        };
-                        let (envelope, body) = split_envelope(rest);
-                        l.routes.insert(envelope.concat(), identity.clone());
-                        l.last_identity = Some(identity.clone());
-                        forwarded = send(&l.client_side, rest, "to the client");
-                        to_bytes(body)
-                    };
-                    match decode_server_message(&body, &limits) {
-                        Ok(ServerMessage::Terminate { .. }) => {
-                            l.terminated = Some(Instant::now());
-                            l.acked = None;
-                        }
-                        _ => l.terminated = None,
-                    }
-                    rec.message(link, Direction::ServerToClient, body, forwarded);
-                }
-            }
-            if r[1] {
-                let msgs = drain(&l.client_side)
-                    .map_err(|e| CliError::Runtime(format!("receive failed: {e}")))?;
-                for m in msgs {
-                    let mut forwarded = false;
-                    let body = if args.pattern == 0 {
-                        forwarded = send(&l.server_side, &m, "to the server");
-                        to_bytes(&m)
-                    } else {
-                        let (envelope, body) = split_envelope(&m);
-                        let identity = l
-                            .routes
-                            .get(&envelope.concat())
-                            .or(l.last_identity.as_ref())
-                            .cloned();
-                        match identity {
-                            Some(id) => {
-                                let mut out = Vec::with_capacity(m.len() + 1);
-                                out.push(id);
-                                out.extend(m.iter().cloned());
-                                forwarded = send(&l.server_side, &out, "to the server");
-                            }
-                            None => tracing::warn!("an answer with no server to route it to"),
-                        }
-                        to_bytes(body)
-                    };
-                    if l.terminated.is_some() {
-                        l.acked = Some(Instant::now());
-                    }
-                    rec.message(link, Direction::ClientToServer, body, forwarded);
-                }
-            }
-            for (k, side) in [(2, Side::Server), (3, Side::Client)] {
-                if !r[k] {
-                    continue;
-                }
-                let monitor = if side == Side::Server {
-                    &l.server_monitor
-                } else {
-                    &l.client_monitor
-                };
-                let events = drain(monitor)
-                    .map_err(|e| CliError::Runtime(format!("monitor failed: {e}")))?;
-                for ev in events {
-                    let Some(id) = ev.first().filter(|p| p.len() >= 2) else {
-                        continue;
-                    };
-                    let id = u16::from_le_bytes([id[0], id[1]]);
-                    let up = if side == Side::Server {
-                        &mut l.server_up
-                    } else {
-                        &mut l.client_up
-                    };
-                    let change = if id == zmq::SocketEvent::HANDSHAKE_SUCCEEDED.to_raw() {
-                        *up += 1;
-                        Change::Connected
-                    } else if id == zmq::SocketEvent::DISCONNECTED.to_raw() && *up > 0 {
-                        // (A disconnection without a handshake was a probe.)
-                        *up -= 1;
-                        Change::Disconnected
-                    } else {
-                        continue;
-                    };
-                    rec.link(link, side, change);
-                }
-            }
+            Ok(_) => Ok(Some(items.iter().map(zmq::PollItem::is_readable).collect())),
+            Err(zmq::Error::EINTR) => Ok(None),
+            Err(e) => Err(CliError::Runtime(format!("poll failed: {e}"))),
         }
     }
+
+    /// Forwards and records what the server of link `i` sent.
+    fn relay_server_messages(&mut self, i: usize) -> Result<(), CliError> {
+        let l = &mut self.links[i];
+        for m in receive_all(&l.server_side)? {
+            let forwarded;
+            let body: Vec<Bytes> = if self.pattern == 0 {
+                forwarded = send(&l.client_side, &m, "to the client");
+                to_bytes(&m)
+            } else {
+                let Some((identity, rest)) = m.split_first() else {
+                    continue;
+                };
+                let (envelope, body) = split_envelope(rest);
+                l.routes.insert(envelope.concat(), identity.clone());
+                l.last_identity = Some(identity.clone());
+                forwarded = send(&l.client_side, rest, "to the client");
+                to_bytes(body)
+            };
+            match decode_server_message(&body, &self.limits) {
+                Ok(ServerMessage::Terminate { .. }) => {
+                    l.terminated = Some(Instant::now());
+                    l.acked = None;
+                }
+                _ => l.terminated = None,
+            }
+            self.rec
+                .message(i as u32, Direction::ServerToClient, body, forwarded);
+        }
+        Ok(())
+    }
+
+    /// Forwards and records what the client of link `i` sent.
+    fn relay_client_messages(&mut self, i: usize) -> Result<(), CliError> {
+        let l = &mut self.links[i];
+        for m in receive_all(&l.client_side)? {
+            let mut forwarded = false;
+            let body = if self.pattern == 0 {
+                forwarded = send(&l.server_side, &m, "to the server");
+                to_bytes(&m)
+            } else {
+                let (envelope, body) = split_envelope(&m);
+                let identity = l
+                    .routes
+                    .get(&envelope.concat())
+                    .or(l.last_identity.as_ref())
+                    .cloned();
+                match identity {
+                    Some(id) => {
+                        let mut out = Vec::with_capacity(m.len() + 1);
+                        out.push(id);
+                        out.extend(m.iter().cloned());
+                        forwarded = send(&l.server_side, &out, "to the server");
+                    }
+                    None => tracing::warn!("an answer with no server to route it to"),
+                }
+                to_bytes(body)
+            };
+            if l.terminated.is_some() {
+                l.acked = Some(Instant::now());
+            }
+            self.rec
+                .message(i as u32, Direction::ClientToServer, body, forwarded);
+        }
+        Ok(())
+    }
+
+    /// Records the connections and disconnections the monitor of `side` of
+    /// link `i` reported.
+    fn connections(&mut self, i: usize, side: Side) -> Result<(), CliError> {
+        let link = i as u32;
+        let l = &mut self.links[i];
+        let (monitor, up) = if side == Side::Server {
+            (&l.server_monitor, &mut l.server_up)
+        } else {
+            (&l.client_monitor, &mut l.client_up)
+        };
+        let events =
+            drain(monitor).map_err(|e| CliError::Runtime(format!("monitor failed: {e}")))?;
+        for ev in events {
+            let Some(id) = ev.first().filter(|p| p.len() >= 2) else {
+                continue;
+            };
+            let id = u16::from_le_bytes([id[0], id[1]]);
+            let change = if id == zmq::SocketEvent::HANDSHAKE_SUCCEEDED.to_raw() {
+                *up += 1;
+                Change::Connected
+            } else if id == zmq::SocketEvent::DISCONNECTED.to_raw() && *up > 0 {
+                // (A disconnection without a handshake was a probe.)
+                *up -= 1;
+                Change::Disconnected
+            } else {
+                continue;
+            };
+            self.rec.link(link, side, change);
+        }
+        Ok(())
+    }
+}
+
+/// Writes the session file and says what it holds; a timeout is an error
+/// after the file is written.
+fn write(rec: Recorder, args: &RecordArgs, quiet: bool, timed_out: bool) -> Result<(), CliError> {
     let file = rec.file;
     file.write(&args.out)
         .map_err(|e| CliError::Runtime(e.to_string()))?;

@@ -43,7 +43,7 @@ pub struct Client {
 /// 8 characters from A–Z and 0–9, like vidgear's device ids.
 fn random_device_id() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    (0..8)
+    (0..crate::wire::DEVICE_ID_LEN)
         .map(|_| ALPHABET[fastrand::usize(..ALPHABET.len())] as char)
         .collect()
 }
@@ -166,7 +166,7 @@ impl Client {
         }
         self.closed = true;
         self.socket
-            .set_linger(self.machine.config().request_timeout / 5);
+            .set_linger(self.machine.config().termination_ack_timeout());
         self.flush()
     }
 }

@@ -222,7 +222,7 @@ impl Server {
         self.closed = true;
         // Give the termination message time to leave before the socket goes.
         self.socket
-            .set_linger(self.machine.config().request_timeout / 5);
+            .set_linger(self.machine.config().termination_ack_timeout());
         // On pattern 2 the termination message would otherwise be dropped
         // whenever the last frame is still queued (HWM 1).
         self.socket.unbound_send_queue();

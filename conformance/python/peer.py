@@ -378,7 +378,12 @@ def run_send(args):
     kept = []
     start = time.monotonic()
     try:
+        signal.signal(signal.SIGINT, _stop_between_frames)
+        signal.signal(signal.SIGTERM, _stop_between_frames)
         while args.frames is None or sent < args.frames:
+            if STOP_SENDING:
+                log("interrupted")
+                break
             if args.duration is not None and sent and time.monotonic() - first_done >= args.duration:
                 break
             if args.fps:
@@ -591,6 +596,22 @@ def summary(mode, frames, seconds):
 
 def _sigterm(signum, frame):
     raise KeyboardInterrupt
+
+
+# A sender stops between frames: vidgear writes a frame message as two
+# sends (header with SNDMORE, then the payload), and an interruption that
+# lands between them makes its closing termination message the second part
+# of a half-sent frame (spec/07 §7.18). The first SIGINT/SIGTERM sets this
+# flag, which the send loop checks before each frame; a second one
+# interrupts at once.
+STOP_SENDING = False
+
+
+def _stop_between_frames(signum, frame):
+    global STOP_SENDING
+    if STOP_SENDING:
+        raise KeyboardInterrupt
+    STOP_SENDING = True
 
 
 def main(argv=None):

@@ -1,7 +1,7 @@
 //! Running cells: processes, output capture, checks.
 
 use std::io::{BufRead, BufReader, Read};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -143,10 +143,7 @@ fn run_cell(env: &Env, cell: &Cell) -> CellResult {
 }
 
 pub(super) fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    netgear_testkit::free_port()
 }
 
 /// A child whose stdout lines are timestamped as they arrive.

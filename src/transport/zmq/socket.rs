@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::{Error, SocketError};
+use super::security::{curve_available, Curve};
+use super::zap::ZapHandler;
+use super::{Error, SecurityError, SocketError};
 use crate::session::{Config, Pattern, Role, Transmit};
 use crate::wire::Parts;
 
@@ -89,6 +91,11 @@ pub(crate) struct Socket {
     max_message_bytes: usize,
     /// The socket's `ZMQ_RCVTIMEO` in ms (-1, libzmq's default: forever).
     receive_timeout: Cell<i32>,
+    /// Secure mode, set again on every fresh socket.
+    curve: Option<Curve>,
+    /// The binding end's authentication handler (secure mode), stopped
+    /// when the socket goes.
+    _zap: Option<ZapHandler>,
 }
 
 fn zmq_err<'a>(
@@ -107,14 +114,17 @@ impl Socket {
         role: Role,
         config: &Config,
         endpoints: Vec<String>,
+        curve: Option<Curve>,
     ) -> Result<Socket, Error> {
         let context = zmq::Context::new();
+        let zap = Self::secure(&context, curve.as_ref())?;
         let socket = Self::make(
             &context,
             role,
             config.pattern,
             &endpoints,
             config.limits.max_message_bytes,
+            curve.as_ref(),
         )?;
         Self::attach(&socket, role, &endpoints)?;
         Ok(Socket {
@@ -125,7 +135,30 @@ impl Socket {
             endpoints,
             max_message_bytes: config.limits.max_message_bytes,
             receive_timeout: Cell::new(-1),
+            curve,
+            _zap: zap,
         })
+    }
+
+    /// Checks that secure mode can work, and starts the binding end's
+    /// authentication handler before anything binds (libzmq lets every
+    /// client in when no handler is bound).
+    fn secure(
+        context: &zmq::Context,
+        curve: Option<&Curve>,
+    ) -> Result<Option<ZapHandler>, SecurityError> {
+        let Some(curve) = curve else {
+            return Ok(None);
+        };
+        if !curve_available() {
+            return Err(SecurityError::NoCurve);
+        }
+        match curve {
+            Curve::Binding(security) => ZapHandler::start(context, security.policy.clone())
+                .map(Some)
+                .map_err(|e| SecurityError::Handler(SocketError(e))),
+            Curve::Connecting(_) => Ok(None),
+        }
     }
 
     fn make(
@@ -134,6 +167,7 @@ impl Socket {
         pattern: Pattern,
         endpoints: &[String],
         max_message_bytes: usize,
+        curve: Option<&Curve>,
     ) -> Result<zmq::Socket, Error> {
         let all = endpoints.join(", ");
         let kind = match (pattern, role) {
@@ -161,6 +195,9 @@ impl Socket {
             }
             _ => {}
         }
+        if let Some(curve) = curve {
+            set(curve.apply(&socket))?;
+        }
         Ok(socket)
     }
 
@@ -185,6 +222,7 @@ impl Socket {
             self.pattern,
             &self.endpoints,
             self.max_message_bytes,
+            self.curve.as_ref(),
         )?;
         // Close the old socket (linger 0) before the fresh one binds: a
         // client's address must be released before it can be bound again.

@@ -106,7 +106,10 @@ fn generated_sets_are_consistent_private_and_fresh() {
     );
     // A second set differs from the first.
     dir.generate().unwrap();
-    assert_ne!(read_pair(&dir.server_secret()).unwrap().public(), server.public());
+    assert_ne!(
+        read_pair(&dir.server_secret()).unwrap().public(),
+        server.public()
+    );
 }
 
 #[test]
@@ -116,10 +119,16 @@ fn prepare_follows_vidgears_generation_rule() {
     assert_eq!(dir.prepare(false).unwrap(), Prepared::Generated);
     let first = read_pair(&dir.server_secret()).unwrap();
     assert_eq!(dir.prepare(false).unwrap(), Prepared::Kept);
-    assert_eq!(read_pair(&dir.server_secret()).unwrap().public(), first.public());
+    assert_eq!(
+        read_pair(&dir.server_secret()).unwrap().public(),
+        first.public()
+    );
     // overwrite_cert (a sender's option in vidgear) writes a fresh set.
     assert_eq!(dir.prepare(true).unwrap(), Prepared::Generated);
-    assert_ne!(read_pair(&dir.server_secret()).unwrap().public(), first.public());
+    assert_ne!(
+        read_pair(&dir.server_secret()).unwrap().public(),
+        first.public()
+    );
 }
 
 #[test]
@@ -131,7 +140,10 @@ fn a_partial_set_is_kept_and_the_missing_file_named() {
     fs::remove_file(dir.client_secret()).unwrap();
     assert_eq!(dir.prepare(false).unwrap(), Prepared::Kept);
     // Nothing was deleted or regenerated.
-    assert_eq!(read_pair(&dir.server_secret()).unwrap().public(), server.public());
+    assert_eq!(
+        read_pair(&dir.server_secret()).unwrap().public(),
+        server.public()
+    );
     let err = ServerSecurity::from_dir(&dir).unwrap_err();
     assert!(matches!(&err, KeyError::Missing { path } if *path == dir.client_secret()));
     assert_eq!(err.code(), "keys-missing");
@@ -191,7 +203,13 @@ fn malformed_files_are_named_and_keys_never_shown() {
     }
     let path = tmp.path().join("binary.key");
     fs::write(&path, [0xff, 0xfe, 0]).unwrap();
-    assert!(matches!(read_public(&path), Err(KeyError::Malformed { reason: "not UTF-8 text", .. })));
+    assert!(matches!(
+        read_public(&path),
+        Err(KeyError::Malformed {
+            reason: "not UTF-8 text",
+            ..
+        })
+    ));
 }
 
 #[test]
@@ -264,7 +282,10 @@ fn without_curve_secure_mode_fails_closed() {
         .port(5555)
         .security(ClientSecurity::stonehouse(pair.clone()));
     let err = Client::bind(options).err().expect("no plaintext fallback");
-    assert!(matches!(err, Error::Security(SecurityError::NoCurve)), "{err}");
+    assert!(
+        matches!(err, Error::Security(SecurityError::NoCurve)),
+        "{err}"
+    );
     assert!(err.is_usage());
     assert!(err.to_string().contains("--features curve"), "{err}");
     // Nothing was bound.
@@ -274,7 +295,9 @@ fn without_curve_secure_mode_fails_closed() {
         .address(ipc.address())
         .port(5555)
         .security(ServerSecurity::new(pair, PublicKey::from_bytes([1; 32])));
-    let err = Server::connect(options).err().expect("no plaintext fallback");
+    let err = Server::connect(options)
+        .err()
+        .expect("no plaintext fallback");
     assert_eq!(err.code(), "security-no-curve");
 }
 
@@ -294,7 +317,12 @@ fn without_curve_the_command_exits_2_naming_the_feature() {
     let tmp = tempfile::tempdir().unwrap();
     let cert = tmp.path().display().to_string();
     let mut args = ipc.cli_args(5555);
-    args.extend(["--secure-mode".into(), "2".into(), "--cert-dir".into(), cert]);
+    args.extend([
+        "--secure-mode".into(),
+        "2".into(),
+        "--cert-dir".into(),
+        cert,
+    ]);
     for role in ["send", "receive"] {
         let mut all = vec![role];
         all.extend(args.iter().map(String::as_str));
@@ -314,12 +342,18 @@ fn secure_only_flags_need_a_secure_mode() {
     for (args, flag) in [
         (vec!["send", "--cert-dir", &cert], "--cert-dir"),
         (vec!["send", "--overwrite-cert"], "--overwrite-cert"),
-        (vec!["receive", "--allow-address", "127.0.0.1"], "--allow-address"),
+        (
+            vec!["receive", "--allow-address", "127.0.0.1"],
+            "--allow-address",
+        ),
     ] {
         let out = netgear(&args);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(stderr.contains(&format!("{flag} needs --secure-mode 1 or 2")), "{stderr}");
+        assert!(
+            stderr.contains(&format!("{flag} needs --secure-mode 1 or 2")),
+            "{stderr}"
+        );
     }
 }
 
@@ -328,18 +362,29 @@ fn netgear_keys_writes_a_set_in_vidgears_layout() {
     let tmp = tempfile::tempdir().unwrap();
     let base = tmp.path().join("new");
     let out = netgear(&["keys", base.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let dir = KeyDir::new(&base);
     let server = read_pair(&dir.server_secret()).unwrap();
     let client = read_pair(&dir.client_secret()).unwrap();
     assert_eq!(read_public(&dir.server_public()).unwrap(), *server.public());
     let stdout = String::from_utf8_lossy(&out.stdout);
-    for path in [dir.server_secret(), dir.client_secret(), dir.server_public()] {
+    for path in [
+        dir.server_secret(),
+        dir.client_secret(),
+        dir.server_public(),
+    ] {
         assert!(stdout.contains(&path.display().to_string()), "{stdout}");
     }
     // No key text on the terminal, public or secret.
     let secret = fs::read_to_string(dir.server_secret()).unwrap();
-    let secret_z85 = secret.lines().find_map(|l| l.trim().strip_prefix("secret-key = ")).unwrap();
+    let secret_z85 = secret
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("secret-key = "))
+        .unwrap();
     let all = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(!all.contains(secret_z85.trim_matches('"')));
     assert!(!all.contains(&client.public().to_string()));

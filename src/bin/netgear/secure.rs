@@ -79,10 +79,7 @@ impl SecureArgs {
             None => KeyDir::home().map_err(usage)?,
         };
         if dir.prepare(overwrite).map_err(usage)? == Prepared::Generated {
-            eprintln!(
-                "netgear: wrote a fresh key set in {}",
-                dir.keys().display()
-            );
+            eprintln!("netgear: wrote a fresh key set in {}", dir.keys().display());
         }
         Ok(Some(dir))
     }
@@ -148,9 +145,8 @@ pub struct KeysArgs {
 /// Writes a fresh server and client key set in vidgear's layout and
 /// prints where each file went (and the public keys, never the secret ones).
 pub fn keys(args: KeysArgs) -> Result<(), CliError> {
-    std::fs::create_dir_all(&args.dir).map_err(|e| {
-        CliError::Usage(format!("cannot create {}: {e}", args.dir.display()))
-    })?;
+    std::fs::create_dir_all(&args.dir)
+        .map_err(|e| CliError::Usage(format!("cannot create {}: {e}", args.dir.display())))?;
     let dir = KeyDir::new(&args.dir);
     dir.generate()
         .map_err(|e| CliError::Runtime(e.to_string()))?;

@@ -256,7 +256,10 @@ impl KeyError {
     }
 }
 
-fn io_error<'a>(operation: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> KeyError + 'a {
+fn io_error<'a>(
+    operation: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(io::Error) -> KeyError + 'a {
     move |source| {
         if source.kind() == io::ErrorKind::NotFound && operation == "read" {
             KeyError::Missing {
@@ -283,10 +286,7 @@ fn field<'a>(line: &'a str, name: &str) -> Option<&'a str> {
 /// The public key and, when the file has one, the secret key of the
 /// certificate `text` (pyzmq's `load_certificate` rules: `#` lines are
 /// comments, the first `public-key` and `secret-key` lines count).
-fn parse_certificate(
-    text: &str,
-    path: &Path,
-) -> Result<(PublicKey, Option<SecretKey>), KeyError> {
+fn parse_certificate(text: &str, path: &Path) -> Result<(PublicKey, Option<SecretKey>), KeyError> {
     let malformed = |reason| KeyError::Malformed {
         path: path.to_owned(),
         reason,

@@ -123,7 +123,10 @@ impl ClientSecurity {
     /// ```
     pub fn ironhouse_from(dir: &KeyDir) -> Result<ClientSecurity, KeyError> {
         let own = read_pair(&dir.server_secret())?;
-        Ok(ClientSecurity::ironhouse(own, read_public_dir(&dir.public_dir())?))
+        Ok(ClientSecurity::ironhouse(
+            own,
+            read_public_dir(&dir.public_dir())?,
+        ))
     }
 
     /// Lets in only peers at `address` (an IP address as text, e.g.

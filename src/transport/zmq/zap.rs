@@ -52,7 +52,10 @@ impl Policy {
         if request[5] != b"CURVE" {
             return Verdict::Deny("secure mode takes CURVE only");
         }
-        let Some(key) = request.get(6).and_then(|k| <[u8; 32]>::try_from(&k[..]).ok()) else {
+        let Some(key) = request
+            .get(6)
+            .and_then(|k| <[u8; 32]>::try_from(&k[..]).ok())
+        else {
             return Verdict::Malformed;
         };
         let key = PublicKey::from_bytes(key);
@@ -112,7 +115,10 @@ impl ZapHandler {
         let handler = context.socket(zmq::REP)?;
         handler.set_linger(0)?;
         handler.bind(ZAP_ENDPOINT)?;
-        let control = format!("inproc://netgear-zap-stop-{}", NEXT.fetch_add(1, Ordering::Relaxed));
+        let control = format!(
+            "inproc://netgear-zap-stop-{}",
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
         let stop_rx = context.socket(zmq::PAIR)?;
         stop_rx.set_linger(0)?;
         stop_rx.bind(&control)?;
@@ -235,7 +241,10 @@ mod tests {
             policy.decide(&request("", "NULL", None)),
             Verdict::Deny("secure mode takes CURVE only")
         );
-        assert_eq!(policy.decide(&request("", "CURVE", None)), Verdict::Malformed);
+        assert_eq!(
+            policy.decide(&request("", "CURVE", None)),
+            Verdict::Malformed
+        );
         assert_eq!(policy.decide(&[b"1.0".to_vec()]), Verdict::Malformed);
         let mut wrong_version = request("", "CURVE", Some([1; 32]));
         wrong_version[0] = b"2.0".to_vec();

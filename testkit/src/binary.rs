@@ -36,8 +36,9 @@ pub fn netgear_curve_bin() -> &'static Path {
         let built = build_with(&["curve"])
             .unwrap_or_else(|e| panic!("cannot build netgear with --features curve: {e}"));
         let copy = built.with_file_name("netgear-curve");
-        std::fs::copy(&built, &copy)
-            .unwrap_or_else(|e| panic!("cannot copy {} to {}: {e}", built.display(), copy.display()));
+        std::fs::copy(&built, &copy).unwrap_or_else(|e| {
+            panic!("cannot copy {} to {}: {e}", built.display(), copy.display())
+        });
         copy
     })
 }

@@ -87,6 +87,18 @@ const SUITES: &[Suite] = &[
         name: "libjpeg-turbo backend: against simplejpeg",
         args: &["test", "-p", "netgear-conformance", "--features", "netgear/jpeg-turbo", "--test", "jpeg_vidgear"],
     },
+    Suite {
+        name: "secure mode (curve): the crate's CURVE tests",
+        args: &["test", "-p", "netgear", "--features", "curve", "--test", "secure", "--test", "keys"],
+    },
+    Suite {
+        name: "secure mode (curve): the eavesdropping relay",
+        args: &["test", "-p", "netgear-system-tests", "--features", "curve", "--test", "secure_relay"],
+    },
+    Suite {
+        name: "secure mode (curve): against vidgear",
+        args: &["test", "-p", "netgear-conformance", "--features", "curve", "--test", "secure_vidgear"],
+    },
 ];
 
 fn main() -> ExitCode {

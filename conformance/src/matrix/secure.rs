@@ -187,7 +187,7 @@ pub fn cells() -> Vec<super::cases::Cell> {
 /// How often a cell runs when vidgear's receiver keeps dying of its
 /// pattern-0 flaw (spec/07 §7.18; vidgear against vidgear fails the same
 /// way about half the time).
-const ATTEMPTS: usize = 6;
+const ATTEMPTS: usize = 12;
 
 /// How one attempt at a cell ended.
 enum Attempt {

@@ -516,8 +516,8 @@ pub enum Prepared {
     Generated,
 }
 
-/// The four files of a set, as (name, public?) for `public_keys/NAME.key`
-/// and `private_keys/NAME.key_secret`.
+/// The names of a set: each has `public_keys/NAME.key` and
+/// `private_keys/NAME.key_secret`.
 const SET: [&str; 2] = ["server", "client"];
 
 impl KeyDir {

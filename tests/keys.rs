@@ -11,10 +11,7 @@ use netgear::transport::zmq::keys::{
     read_pair, read_public, read_public_dir, KeyDir, KeyError, KeyPair, Prepared, PublicKey,
     SecretKey,
 };
-use netgear::transport::zmq::{
-    curve_available, Client, ClientOptions, ClientSecurity, Error, SecurityError, Server,
-    ServerOptions, ServerSecurity,
-};
+use netgear::transport::zmq::{ClientSecurity, ServerSecurity};
 
 const BIN: &str = env!("CARGO_BIN_EXE_netgear");
 
@@ -270,37 +267,6 @@ fn z85_bytes(text: &str) -> Vec<u8> {
     zmq::z85_decode(text).unwrap()
 }
 
-#[cfg(not(feature = "curve"))]
-#[test]
-fn without_curve_secure_mode_fails_closed() {
-    assert!(!curve_available());
-    let ipc = netgear_testkit::Ipc::new();
-    let pair = KeyPair::generate();
-    let options = ClientOptions::new()
-        .protocol(netgear::transport::zmq::Protocol::Ipc)
-        .address(ipc.address())
-        .port(5555)
-        .security(ClientSecurity::stonehouse(pair.clone()));
-    let err = Client::bind(options).err().expect("no plaintext fallback");
-    assert!(
-        matches!(err, Error::Security(SecurityError::NoCurve)),
-        "{err}"
-    );
-    assert!(err.is_usage());
-    assert!(err.to_string().contains("--features curve"), "{err}");
-    // Nothing was bound.
-    assert!(!ipc.socket(5555).exists());
-    let options = ServerOptions::new()
-        .protocol(netgear::transport::zmq::Protocol::Ipc)
-        .address(ipc.address())
-        .port(5555)
-        .security(ServerSecurity::new(pair, PublicKey::from_bytes([1; 32])));
-    let err = Server::connect(options)
-        .err()
-        .expect("no plaintext fallback");
-    assert_eq!(err.code(), "security-no-curve");
-}
-
 fn netgear(args: &[&str]) -> std::process::Output {
     Command::new(BIN)
         .args(args)
@@ -308,31 +274,6 @@ fn netgear(args: &[&str]) -> std::process::Output {
         .stdin(Stdio::null())
         .output()
         .unwrap()
-}
-
-#[cfg(not(feature = "curve"))]
-#[test]
-fn without_curve_the_command_exits_2_naming_the_feature() {
-    let ipc = netgear_testkit::Ipc::new();
-    let tmp = tempfile::tempdir().unwrap();
-    let cert = tmp.path().display().to_string();
-    let mut args = ipc.cli_args(5555);
-    args.extend([
-        "--secure-mode".into(),
-        "2".into(),
-        "--cert-dir".into(),
-        cert,
-    ]);
-    for role in ["send", "receive"] {
-        let mut all = vec![role];
-        all.extend(args.iter().map(String::as_str));
-        let out = netgear(&all);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{role}: {stderr}");
-        assert!(stderr.contains("--features curve"), "{role}: {stderr}");
-        assert!(out.stdout.is_empty());
-    }
-    assert!(!ipc.socket(5555).exists());
 }
 
 #[test]
@@ -388,4 +329,67 @@ fn netgear_keys_writes_a_set_in_vidgears_layout() {
     let all = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(!all.contains(secret_z85.trim_matches('"')));
     assert!(!all.contains(&client.public().to_string()));
+}
+
+/// What a build without the `curve` feature does with secure mode.
+#[cfg(not(feature = "curve"))]
+mod without_curve {
+    use super::*;
+    use netgear::transport::zmq::{
+        curve_available, Client, ClientOptions, Error, SecurityError, Server, ServerOptions,
+    };
+
+    #[test]
+    fn without_curve_secure_mode_fails_closed() {
+        assert!(!curve_available());
+        let ipc = netgear_testkit::Ipc::new();
+        let pair = KeyPair::generate();
+        let options = ClientOptions::new()
+            .protocol(netgear::transport::zmq::Protocol::Ipc)
+            .address(ipc.address())
+            .port(5555)
+            .security(ClientSecurity::stonehouse(pair.clone()));
+        let err = Client::bind(options).err().expect("no plaintext fallback");
+        assert!(
+            matches!(err, Error::Security(SecurityError::NoCurve)),
+            "{err}"
+        );
+        assert!(err.is_usage());
+        assert!(err.to_string().contains("--features curve"), "{err}");
+        // Nothing was bound.
+        assert!(!ipc.socket(5555).exists());
+        let options = ServerOptions::new()
+            .protocol(netgear::transport::zmq::Protocol::Ipc)
+            .address(ipc.address())
+            .port(5555)
+            .security(ServerSecurity::new(pair, PublicKey::from_bytes([1; 32])));
+        let err = Server::connect(options)
+            .err()
+            .expect("no plaintext fallback");
+        assert_eq!(err.code(), "security-no-curve");
+    }
+
+    #[test]
+    fn without_curve_the_command_exits_2_naming_the_feature() {
+        let ipc = netgear_testkit::Ipc::new();
+        let tmp = tempfile::tempdir().unwrap();
+        let cert = tmp.path().display().to_string();
+        let mut args = ipc.cli_args(5555);
+        args.extend([
+            "--secure-mode".into(),
+            "2".into(),
+            "--cert-dir".into(),
+            cert,
+        ]);
+        for role in ["send", "receive"] {
+            let mut all = vec![role];
+            all.extend(args.iter().map(String::as_str));
+            let out = netgear(&all);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{role}: {stderr}");
+            assert!(stderr.contains("--features curve"), "{role}: {stderr}");
+            assert!(out.stdout.is_empty());
+        }
+        assert!(!ipc.socket(5555).exists());
+    }
 }

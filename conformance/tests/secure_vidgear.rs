@@ -13,15 +13,33 @@ use netgear_testkit::netgear_curve_bin;
 
 #[test]
 fn secure_rust_server_to_vidgear_client() {
-    conform_with(netgear_curve_bin(), "secure-rust-python", "^secure/rust-python/", 4, 24);
+    conform_with(
+        netgear_curve_bin(),
+        "secure-rust-python",
+        "^secure/rust-python/",
+        4,
+        24,
+    );
 }
 
 #[test]
 fn secure_vidgear_server_to_rust_client() {
-    conform_with(netgear_curve_bin(), "secure-python-rust", "^secure/python-rust/", 4, 24);
+    conform_with(
+        netgear_curve_bin(),
+        "secure-python-rust",
+        "^secure/python-rust/",
+        4,
+        24,
+    );
 }
 
 #[test]
 fn secure_refusals_against_vidgear() {
-    conform_with(netgear_curve_bin(), "secure-refusal", "^secure-refusal/", 2, 16);
+    conform_with(
+        netgear_curve_bin(),
+        "secure-refusal",
+        "^secure-refusal/",
+        2,
+        16,
+    );
 }

@@ -158,7 +158,7 @@ impl ClientSecurity {
 #[non_exhaustive]
 pub enum SecurityError {
     /// This build's libzmq has no CURVE.
-    #[error("secure mode needs CURVE, and this build's libzmq has none: build netgear with `--features curve` (in a project of your own, also copy netgear's [patch.crates-io] of zmq-sys)")]
+    #[error("this build's libzmq has no CURVE: build netgear with `--features curve` (in a project of your own, also copy netgear's [patch.crates-io] of zmq-sys)")]
     NoCurve,
     /// A key file or directory cannot be used.
     #[error(transparent)]

@@ -88,16 +88,13 @@ const SUITES: &[Suite] = &[
         args: &["test", "-p", "netgear-conformance", "--features", "netgear/jpeg-turbo", "--test", "jpeg_vidgear"],
     },
     Suite {
-        name: "secure mode (curve): the crate's CURVE tests",
-        args: &["test", "-p", "netgear", "--features", "curve", "--test", "secure", "--test", "keys"],
-    },
-    Suite {
-        name: "secure mode (curve): the eavesdropping relay",
-        args: &["test", "-p", "netgear-system-tests", "--features", "curve", "--test", "secure_relay"],
-    },
-    Suite {
-        name: "secure mode (curve): against vidgear",
-        args: &["test", "-p", "netgear-conformance", "--features", "curve", "--test", "secure_vidgear"],
+        // One invocation: one feature set, so libzmq and libsodium are built once.
+        name: "secure mode (curve): the crate's CURVE tests, the eavesdropping relay, against vidgear",
+        args: &[
+            "test", "-p", "netgear", "-p", "netgear-system-tests", "-p", "netgear-conformance",
+            "--features", "netgear/curve,netgear-system-tests/curve,netgear-conformance/curve",
+            "--test", "secure", "--test", "keys", "--test", "secure_relay", "--test", "secure_vidgear",
+        ],
     },
 ];
 

@@ -422,3 +422,41 @@ fn a_key_file_others_can_write_stops_the_command_with_exit_2() {
     assert!(stderr.contains("writable by other users"), "{stderr}");
     assert!(!ipc.socket(PORT).exists(), "nothing bound");
 }
+
+#[test]
+fn send_overwrite_cert_writes_a_fresh_set_before_connecting() {
+    let ipc = Ipc::new();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = KeyDir::new(tmp.path());
+    dir.generate().unwrap();
+    let before = netgear::transport::zmq::keys::read_pair(&dir.server_secret()).unwrap();
+    // No receiver: the sender gives up, but only after writing the keys.
+    let out = Command::new(env!("CARGO_BIN_EXE_netgear"))
+        .arg("send")
+        .args(ipc.cli_args(PORT))
+        .args(["--secure-mode", "1", "--overwrite-cert", "--cert-dir"])
+        .arg(tmp.path())
+        .args([
+            "--frames",
+            "1",
+            "--request-timeout",
+            "0.2",
+            "--max-retries",
+            "0",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("wrote a fresh key set"), "{stderr}");
+    let after = netgear::transport::zmq::keys::read_pair(&dir.server_secret()).unwrap();
+    assert_ne!(after.public(), before.public());
+    // The receiving end has no such flag: vidgear's receiver never overwrites.
+    let out = Command::new(env!("CARGO_BIN_EXE_netgear"))
+        .args(["receive", "--secure-mode", "1", "--overwrite-cert"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

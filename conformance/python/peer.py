@@ -6,6 +6,7 @@ harness can put either implementation on either end of a connection:
 
     python peer.py send    [flags]   # NetGear server (receive_mode=False, connects)
     python peer.py receive [flags]   # NetGear client (receive_mode=True, binds)
+    python peer.py keys DIR          # vidgear's secure-mode key set in DIR/.vidgear/keys
 
 stdout carries only JSON lines (with --json); everything else goes to stderr.
 
@@ -266,6 +267,10 @@ def build_parser():
                         help="write a JSON summary of the run (as netgear --stats)")
     common.add_argument("--stats-skip", type=int, default=0, metavar="N",
                         help="leave the first N frames out of the --stats window")
+    common.add_argument("--secure-mode", type=int, default=0, choices=[0, 1, 2],
+                        help="vidgear's secure_mode: 0 Grasslands, 1 StoneHouse, 2 IronHouse")
+    common.add_argument("--cert-dir", default=None, metavar="DIR",
+                        help="vidgear's custom_cert_location")
 
     parser = argparse.ArgumentParser(description="vidgear NetGear conformance peer")
     sub = parser.add_subparsers(dest="mode", required=True)
@@ -283,6 +288,8 @@ def build_parser():
                       help="what the synthetic frames look like")
     send.add_argument("--save-dir", default=None,
                       help="write returned frames to DIR/reply_NNNNNN.npy")
+    send.add_argument("--overwrite-cert", action="store_true",
+                      help="vidgear's overwrite_cert (fresh keys before connecting)")
     msg = send.add_mutually_exclusive_group()
     msg.add_argument("--message", default=None, help="JSON value (or @PATH)")
     msg.add_argument("--message-python", default=None,
@@ -298,6 +305,9 @@ def build_parser():
     recv.add_argument("--content", choices=["ramp", "natural"], default="ramp",
                       help="what the --return-frame looks like")
     recv.add_argument("--save-dir", default=None)
+
+    keys = sub.add_parser("keys", help="write a fresh key set with vidgear's own helper")
+    keys.add_argument("dir", metavar="DIR")
     return parser
 
 
@@ -329,6 +339,12 @@ def netgear_kwargs(args):
         options["multiclient_mode"] = True
     if args.max_retries is not None:
         options["max_retries"] = args.max_retries
+    if args.secure_mode:
+        options["secure_mode"] = args.secure_mode
+    if args.cert_dir is not None:
+        options["custom_cert_location"] = args.cert_dir
+    if getattr(args, "overwrite_cert", False):
+        options["overwrite_cert"] = True
     if args.request_timeout is not None:
         secs = int(math.ceil(args.request_timeout))
         if args.pattern == 2:
@@ -583,6 +599,24 @@ def run_receive(args):
     return status
 
 
+# --------------------------------------------------------------------------
+# keys
+# --------------------------------------------------------------------------
+
+def run_keys(args):
+    """A fresh server and client key set in DIR's .vidgear/keys, made by
+    vidgear's own generate_auth_certificates (zmq.auth underneath), as
+    NetGear(secure_mode=..., custom_cert_location=DIR, overwrite_cert=True)
+    would make it."""
+    from vidgear.gears.helper import generate_auth_certificates
+
+    os.makedirs(args.dir, exist_ok=True)
+    keys_dir, secret_dir, public_dir = generate_auth_certificates(
+        os.path.abspath(args.dir), overwrite=True)
+    print(keys_dir)
+    return EXIT_OK
+
+
 # Set when the process must end with os._exit() (see run_receive).
 _HARD_EXIT = False
 
@@ -601,7 +635,7 @@ def _sigterm(signum, frame):
 # A sender stops between frames: vidgear writes a frame message as two
 # sends (header with SNDMORE, then the payload), and an interruption that
 # lands between them makes its closing termination message the second part
-# of a half-sent frame (spec/07 §7.18). The first SIGINT/SIGTERM sets this
+# of a half-sent frame (spec/07 §7.19). The first SIGINT/SIGTERM sets this
 # flag, which the send loop checks before each frame; a second one
 # interrupts at once.
 STOP_SENDING = False
@@ -618,8 +652,10 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _sigterm)
     try:
-        if args.frames is not None and args.frames < 0:
+        if getattr(args, "frames", None) is not None and args.frames < 0:
             raise ConfigError("--frames must be >= 0")
+        if args.mode == "keys":
+            return run_keys(args)
         if args.mode == "send":
             return run_send(args)
         return run_receive(args)

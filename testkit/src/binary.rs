@@ -23,12 +23,39 @@ pub fn netgear_bin() -> &'static Path {
     })
 }
 
+/// The `netgear` command built with the `curve` feature (secure mode):
+/// `$NETGEAR_CURVE_BIN` when set, else built once per process and copied
+/// to `netgear-curve` beside the default binary, so that the two builds
+/// never replace each other under a running test.
+pub fn netgear_curve_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(path) = std::env::var_os("NETGEAR_CURVE_BIN") {
+            return PathBuf::from(path);
+        }
+        let built = build_with(&["curve"])
+            .unwrap_or_else(|e| panic!("cannot build netgear with --features curve: {e}"));
+        let copy = built.with_file_name("netgear-curve");
+        std::fs::copy(&built, &copy).unwrap_or_else(|e| {
+            panic!("cannot copy {} to {}: {e}", built.display(), copy.display())
+        });
+        copy
+    })
+}
+
 fn build() -> Result<PathBuf, String> {
+    build_with(&[])
+}
+
+fn build_with(features: &[&str]) -> Result<PathBuf, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(repo())
         .args(["build", "--quiet", "-p", "netgear", "--bin", "netgear"])
         .arg("--message-format=json");
+    if !features.is_empty() {
+        cmd.arg("--features").arg(features.join(","));
+    }
     if !cfg!(debug_assertions) {
         cmd.arg("--release");
     }

@@ -15,7 +15,7 @@ mod proc;
 #[path = "../../src/bin/netgear/natural.rs"]
 mod natural;
 
-pub use binary::{netgear_bin, repo};
+pub use binary::{netgear_bin, netgear_curve_bin, repo};
 pub use ipc::Ipc;
 pub use natural::natural_frame;
 pub use ports::{free_port, free_ports, wait_bound};

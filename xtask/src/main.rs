@@ -87,6 +87,15 @@ const SUITES: &[Suite] = &[
         name: "libjpeg-turbo backend: against simplejpeg",
         args: &["test", "-p", "netgear-conformance", "--features", "netgear/jpeg-turbo", "--test", "jpeg_vidgear"],
     },
+    Suite {
+        // One invocation: one feature set, so libzmq and libsodium are built once.
+        name: "secure mode (curve): the crate's CURVE tests, the eavesdropping relay, against vidgear",
+        args: &[
+            "test", "-p", "netgear", "-p", "netgear-system-tests", "-p", "netgear-conformance",
+            "--features", "netgear/curve,netgear-system-tests/curve,netgear-conformance/curve",
+            "--test", "secure", "--test", "keys", "--test", "secure_relay", "--test", "secure_vidgear",
+        ],
+    },
 ];
 
 fn main() -> ExitCode {

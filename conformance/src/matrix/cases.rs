@@ -88,6 +88,8 @@ pub enum Kind {
     Jpeg(super::jpeg::JpegCell),
     /// Multi-Server and Multi-Client mode (conform/multi.rs).
     Multi(super::multi::MultiCell),
+    /// Secure mode: StoneHouse, IronHouse and the refusals (conform/secure.rs).
+    Secure(super::secure::SecureCell),
 }
 
 #[derive(Debug, Clone)]
@@ -107,6 +109,7 @@ impl Cell {
             Kind::Refusal { who, role } => format!("refusal/{who}/{role}-bidirectional-pattern2"),
             Kind::Jpeg(cell) => cell.id(),
             Kind::Multi(cell) => cell.id(),
+            Kind::Secure(cell) => cell.id(),
         }
     }
 
@@ -118,6 +121,7 @@ impl Cell {
             Kind::Refusal { who, .. } => *who == Impl::Python,
             Kind::Jpeg(cell) => cell.uses_python(),
             Kind::Multi(cell) => cell.uses_python(),
+            Kind::Secure(cell) => cell.uses_python(),
         }
     }
 }
@@ -284,6 +288,7 @@ pub fn matrix() -> Vec<Cell> {
     cells.extend(super::multi::cells().into_iter().map(|m| Cell {
         kind: Kind::Multi(m),
     }));
+    cells.extend(super::secure::cells());
     for who in [Impl::Rust, Impl::Python] {
         for role in ["send", "receive"] {
             cells.push(Cell {

@@ -132,7 +132,7 @@ fn read_npy_u8(path: &Path) -> Result<(Vec<usize>, Vec<u8>), String> {
 }
 
 /// Checks the frame saved at `path` against natural frame `k`.
-fn check_saved(path: &Path, shape: &[usize], k: u64) -> Result<f64, String> {
+pub(super) fn check_saved(path: &Path, shape: &[usize], k: u64) -> Result<f64, String> {
     let (got_shape, pixels) = read_npy_u8(path)?;
     if got_shape != shape {
         return Err(format!(

@@ -11,6 +11,7 @@ mod jpeg;
 mod multi;
 mod report;
 pub(crate) mod runner;
+mod secure;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -51,6 +52,11 @@ pub struct ConformArgs {
     /// the one cargo builds from this workspace).
     #[arg(long)]
     pub netgear: Option<PathBuf>,
+    /// The `netgear` command the secure cells' Rust peers run, built with
+    /// the `curve` feature (default: $NETGEAR_CURVE_BIN, or the one cargo
+    /// builds from this workspace with `--features curve`).
+    #[arg(long)]
+    pub netgear_curve: Option<PathBuf>,
 }
 
 impl ConformArgs {

@@ -5,7 +5,7 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -22,6 +22,9 @@ pub struct Env {
     peer: PathBuf,
     pub(super) out: PathBuf,
     pub(super) frames: u64,
+    /// The `netgear` built with `curve`, for the secure cells (built on
+    /// first use unless given).
+    netgear_curve: OnceLock<PathBuf>,
 }
 
 impl Env {
@@ -35,6 +38,26 @@ impl Env {
             peer: args.repo.join("conformance/python/peer.py"),
             out: args.out.clone(),
             frames: args.frames,
+            netgear_curve: args
+                .netgear_curve
+                .clone()
+                .map(OnceLock::from)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// As [`Env::command`], with the Rust peer built with CURVE.
+    pub(super) fn secure_command(&self, who: Impl, role: &str) -> Command {
+        match who {
+            Impl::Rust => {
+                let bin = self
+                    .netgear_curve
+                    .get_or_init(|| netgear_testkit::netgear_curve_bin().to_path_buf());
+                let mut c = Command::new(bin);
+                c.arg(role);
+                c
+            }
+            Impl::Python => self.command(who, role),
         }
     }
 
@@ -137,6 +160,11 @@ fn run_cell(env: &Env, cell: &Cell) -> CellResult {
                 result.failures.push(e);
             }
         }
+        Kind::Secure(cell) => {
+            if let Err(e) = super::secure::run(env, &mut result, cell) {
+                result.failures.push(e);
+            }
+        }
     }
     result.seconds = (started.elapsed().as_secs_f64() * 100.0).round() / 100.0;
     result
@@ -147,7 +175,7 @@ pub(super) fn free_port() -> u16 {
 }
 
 /// A child whose stdout lines are timestamped as they arrive.
-pub(super) struct Running {
+pub struct Running {
     child: Child,
     lines: thread::JoinHandle<Vec<(Instant, String)>>,
     stderr: thread::JoinHandle<String>,
@@ -172,6 +200,13 @@ pub(super) fn spawn_piped(
         s
     });
     Ok((child, stdout, stderr))
+}
+
+impl Running {
+    /// True while the process has not exited.
+    pub(super) fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
 }
 
 pub(super) fn start(cmd: Command) -> Result<Running, String> {

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+use std::path::Path;
 use std::process::Command;
 
 use netgear::json::{parse, Value};
@@ -13,6 +14,12 @@ use netgear_testkit::{netgear_bin, repo};
 /// `frames` frames each, with reports under target/conformance/tests/GROUP,
 /// and asserts that exactly `cells` cells ran and all passed.
 pub fn conform(group: &str, filter: &str, frames: u32, cells: usize) {
+    conform_with(netgear_bin(), group, filter, frames, cells);
+}
+
+/// [`conform`] with the Rust peers running `bin` (for the secure cells:
+/// the `netgear` command built with the `curve` feature).
+pub fn conform_with(bin: &Path, group: &str, filter: &str, frames: u32, cells: usize) {
     python(); // provision first, failing with instructions if impossible
     let out_dir = repo().join("target/conformance/tests").join(group);
     let out = Command::new(env!("CARGO_BIN_EXE_netgear-conform"))
@@ -29,7 +36,9 @@ pub fn conform(group: &str, filter: &str, frames: u32, cells: usize) {
         .arg("--venv")
         .arg(Venv::default().dir)
         .arg("--netgear")
-        .arg(netgear_bin())
+        .arg(bin)
+        .arg("--netgear-curve")
+        .arg(bin)
         .output()
         .expect("run netgear conform");
     let table = String::from_utf8_lossy(&out.stdout);

@@ -14,6 +14,7 @@ mod receive;
 mod record;
 mod replay;
 mod runstats;
+mod secure;
 mod send;
 mod synth;
 
@@ -60,6 +61,8 @@ enum Command {
     Record(record::RecordArgs),
     /// Replay recorded sessions against netgear's state machines (exit 1 on a mismatch)
     Replay(replay::ReplayArgs),
+    /// Write a fresh server and client key set for secure mode, in vidgear's layout
+    Keys(secure::KeysArgs),
 }
 
 /// Why a command failed, and so its exit status.
@@ -150,6 +153,7 @@ fn main() -> ExitCode {
         Command::Receive(args) => receive::run(args, cli.quiet, install_ctrlc()),
         Command::Record(args) => record::run(args, cli.quiet, install_ctrlc()),
         Command::Replay(args) => replay::run(args),
+        Command::Keys(args) => secure::keys(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

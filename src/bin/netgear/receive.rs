@@ -68,6 +68,9 @@ pub struct ReceiveArgs {
 
     #[command(flatten)]
     pub stats: StatsArgs,
+
+    #[command(flatten)]
+    pub secure: crate::secure::ReceiveSecureArgs,
 }
 
 pub fn run(args: ReceiveArgs, quiet: bool, stop: StopFlag) -> Result<(), CliError> {
@@ -100,7 +103,8 @@ pub fn run(args: ReceiveArgs, quiet: bool, stop: StopFlag) -> Result<(), CliErro
             .address(args.conn.address.clone().unwrap_or_else(|| "*".into()))
             .ports(args.conn.port.0.clone())
             .protocol(args.conn.protocol())
-            .config(config),
+            .config(config)
+            .security(args.secure.security()?),
     )?;
     tracing::info!(endpoint = ?client.bound_endpoint(), "bound");
     if let Some(data) = return_data {

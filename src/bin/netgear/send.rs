@@ -84,6 +84,9 @@ pub struct SendArgs {
 
     #[command(flatten)]
     pub stats: StatsArgs,
+
+    #[command(flatten)]
+    pub secure: crate::secure::SendSecureArgs,
 }
 
 fn parse_fps(text: &str) -> Result<f64, String> {
@@ -210,7 +213,8 @@ pub fn run(args: SendArgs, quiet: bool, stop: StopFlag) -> Result<(), CliError> 
             )
             .ports(args.conn.port.0.clone())
             .protocol(args.conn.protocol())
-            .config(config),
+            .config(config)
+            .security(args.secure.security()?),
     )?;
     tracing::info!(endpoints = ?server.endpoints(), "connected");
     let payloads = Payloads::new(Maker {

@@ -4,6 +4,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use super::security::Curve;
 use super::socket::Socket;
 use super::{ClientOptions, Error};
 use crate::json;
@@ -57,12 +58,14 @@ impl Client {
             protocol,
             mut config,
             device_id,
+            security,
         } = options;
         config.check_ports(Role::Client, &ports)?;
         let device_id = device_id.unwrap_or_else(random_device_id);
         let machine = session::Client::new(config, device_id, Instant::now())?;
         let endpoints = super::endpoints(protocol, &address, &ports);
-        let socket = Socket::open(Role::Client, machine.config(), endpoints)?;
+        let curve = security.map(Curve::Binding);
+        let socket = Socket::open(Role::Client, machine.config(), endpoints, curve)?;
         Ok(Client {
             machine,
             socket,

@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use super::SecurityError;
 use crate::json::SerializeError;
 use crate::session::ConfigError;
 
@@ -106,6 +107,10 @@ pub enum Error {
     /// The session is closed (or failed earlier): nothing more can be sent.
     #[error("the session is closed")]
     Closed,
+    /// Secure mode cannot be set up; nothing was bound or connected, and
+    /// nothing is ever sent in plaintext instead.
+    #[error("secure mode cannot be set up: {0}")]
+    Security(#[from] SecurityError),
 }
 
 impl Error {
@@ -123,11 +128,13 @@ impl Error {
             Error::ServerGone { .. } => "transport-server-gone",
             Error::PublisherSilent { .. } => "transport-publisher-silent",
             Error::Closed => "transport-closed",
+            Error::Security(e) => e.code(),
         }
     }
 
     /// True when the call was refused before anything happened (a bad
-    /// configuration or message) rather than the session failing.
+    /// configuration or message, secure mode that cannot be set up)
+    /// rather than the session failing.
     ///
     /// ```
     /// use netgear::session::ConfigError;
@@ -136,7 +143,10 @@ impl Error {
     /// assert!(!Error::Closed.is_usage());
     /// ```
     pub fn is_usage(&self) -> bool {
-        matches!(self, Error::Config(_) | Error::Message(_))
+        matches!(
+            self,
+            Error::Config(_) | Error::Message(_) | Error::Security(_)
+        )
     }
 
     /// True when a blocking wait was cut short by a signal (Ctrl-C).

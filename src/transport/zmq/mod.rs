@@ -8,11 +8,15 @@
 
 mod client;
 mod error;
+pub mod keys;
 mod options;
+mod security;
 mod server;
 mod socket;
+mod zap;
 
 pub use client::Client;
 pub use error::{Error, SocketError};
 pub use options::{endpoints, ClientOptions, Protocol, ServerOptions, UnknownProtocol};
+pub use security::{curve_available, ClientSecurity, SecurityError, ServerSecurity};
 pub use server::{Outcome, Sent, Server};

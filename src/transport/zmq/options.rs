@@ -4,6 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::{ClientSecurity, ServerSecurity};
 use crate::session::Config;
 
 /// The transport protocol of the endpoint (`tcp` or `ipc`).
@@ -100,6 +101,9 @@ pub struct ServerOptions {
     pub protocol: Protocol,
     /// The session rules.
     pub config: Config,
+    /// Secure mode (vidgear's `secure_mode` 1 and 2); `None`: plain
+    /// (Grasslands).
+    pub security: Option<ServerSecurity>,
 }
 
 impl Default for ServerOptions {
@@ -109,6 +113,7 @@ impl Default for ServerOptions {
             ports: vec!["5555".into()],
             protocol: Protocol::Tcp,
             config: Config::default(),
+            security: None,
         }
     }
 }
@@ -136,6 +141,9 @@ pub struct ClientOptions {
     pub config: Config,
     /// The id in plain-mode confirmations; random when `None`.
     pub device_id: Option<String>,
+    /// Secure mode (vidgear's `secure_mode` 1 and 2); `None`: plain
+    /// (Grasslands).
+    pub security: Option<ClientSecurity>,
 }
 
 impl Default for ClientOptions {
@@ -146,6 +154,7 @@ impl Default for ClientOptions {
             protocol: Protocol::Tcp,
             config: Config::default(),
             device_id: None,
+            security: None,
         }
     }
 }
@@ -215,6 +224,39 @@ impl ClientOptions {
     #[must_use]
     pub fn device_id(mut self, id: impl Into<String>) -> ClientOptions {
         self.device_id = Some(id.into());
+        self
+    }
+
+    /// Sets secure mode (or, with `None`, plain mode): this end binds as
+    /// the CURVE server and checks who connects.
+    ///
+    /// ```
+    /// use netgear::transport::zmq::keys::KeyPair;
+    /// use netgear::transport::zmq::{ClientOptions, ClientSecurity};
+    /// let o = ClientOptions::new().security(ClientSecurity::stonehouse(KeyPair::generate()));
+    /// assert!(o.security.is_some());
+    /// ```
+    #[must_use]
+    pub fn security(mut self, security: impl Into<Option<ClientSecurity>>) -> ClientOptions {
+        self.security = security.into();
+        self
+    }
+}
+
+impl ServerOptions {
+    /// Sets secure mode (or, with `None`, plain mode): this end connects
+    /// as the CURVE client and checks the receiver's key.
+    ///
+    /// ```
+    /// use netgear::transport::zmq::keys::KeyPair;
+    /// use netgear::transport::zmq::{ServerOptions, ServerSecurity};
+    /// let server_key = *KeyPair::generate().public();
+    /// let o = ServerOptions::new().security(ServerSecurity::new(KeyPair::generate(), server_key));
+    /// assert!(o.security.is_some());
+    /// ```
+    #[must_use]
+    pub fn security(mut self, security: impl Into<Option<ServerSecurity>>) -> ServerOptions {
+        self.security = security.into();
         self
     }
 }

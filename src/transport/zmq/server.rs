@@ -4,6 +4,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use super::security::Curve;
 use super::socket::Socket;
 use super::{Error, ServerOptions};
 use crate::json::{self, Value};
@@ -101,11 +102,13 @@ impl Server {
             ports,
             protocol,
             mut config,
+            security,
         } = options;
         config.check_ports(Role::Server, &ports)?;
         let machine = session::Server::new(config)?;
         let endpoints = super::endpoints(protocol, &address, &ports);
-        let socket = Socket::open(Role::Server, machine.config(), endpoints)?;
+        let curve = security.map(Curve::Connecting);
+        let socket = Socket::open(Role::Server, machine.config(), endpoints, curve)?;
         Ok(Server {
             machine,
             socket,

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::{Error, SocketError};
+use super::security::{curve_available, Curve};
+use super::zap::ZapHandler;
+use super::{Error, SecurityError, SocketError};
 use crate::session::{Config, Pattern, Role, Transmit};
 use crate::wire::Parts;
 
@@ -89,6 +91,21 @@ pub(crate) struct Socket {
     max_message_bytes: usize,
     /// The socket's `ZMQ_RCVTIMEO` in ms (-1, libzmq's default: forever).
     receive_timeout: Cell<i32>,
+    /// Secure mode, set again on every fresh socket.
+    curve: Option<Curve>,
+    /// The server on patterns 0 and 1: how long a send may wait to be
+    /// queued (the request timeout). A connecting socket whose handshake
+    /// failed (secure mode on one end only, a wrong key) has no peer to
+    /// queue for, and a send would otherwise block for ever instead of
+    /// letting the retry rules run (spec/10 §10.5).
+    send_timeout: Option<Duration>,
+    /// A send gave up on the send timeout: nothing is outstanding, so
+    /// there is nothing to receive (a `REQ` socket would refuse to), only
+    /// the deadline to wait for.
+    unsent: Cell<bool>,
+    /// The binding end's authentication handler (secure mode), stopped
+    /// when the socket goes.
+    _zap: Option<ZapHandler>,
 }
 
 fn zmq_err<'a>(
@@ -107,14 +124,20 @@ impl Socket {
         role: Role,
         config: &Config,
         endpoints: Vec<String>,
+        curve: Option<Curve>,
     ) -> Result<Socket, Error> {
         let context = zmq::Context::new();
+        let zap = Self::secure(&context, curve.as_ref())?;
+        let send_timeout = (role == Role::Server && config.pattern != Pattern::PubSub)
+            .then_some(config.request_timeout);
         let socket = Self::make(
             &context,
             role,
             config.pattern,
             &endpoints,
             config.limits.max_message_bytes,
+            curve.as_ref(),
+            send_timeout,
         )?;
         Self::attach(&socket, role, &endpoints)?;
         Ok(Socket {
@@ -125,7 +148,32 @@ impl Socket {
             endpoints,
             max_message_bytes: config.limits.max_message_bytes,
             receive_timeout: Cell::new(-1),
+            curve,
+            send_timeout,
+            unsent: Cell::new(false),
+            _zap: zap,
         })
+    }
+
+    /// Checks that secure mode can work, and starts the binding end's
+    /// authentication handler before anything binds (libzmq lets every
+    /// client in when no handler is bound).
+    fn secure(
+        context: &zmq::Context,
+        curve: Option<&Curve>,
+    ) -> Result<Option<ZapHandler>, SecurityError> {
+        let Some(curve) = curve else {
+            return Ok(None);
+        };
+        if !curve_available() {
+            return Err(SecurityError::NoCurve);
+        }
+        match curve {
+            Curve::Binding(security) => ZapHandler::start(context, security.policy.clone())
+                .map(Some)
+                .map_err(|e| SecurityError::Handler(SocketError(e))),
+            Curve::Connecting(_) => Ok(None),
+        }
     }
 
     fn make(
@@ -134,6 +182,8 @@ impl Socket {
         pattern: Pattern,
         endpoints: &[String],
         max_message_bytes: usize,
+        curve: Option<&Curve>,
+        send_timeout: Option<Duration>,
     ) -> Result<zmq::Socket, Error> {
         let all = endpoints.join(", ");
         let kind = match (pattern, role) {
@@ -161,6 +211,12 @@ impl Socket {
             }
             _ => {}
         }
+        if let Some(curve) = curve {
+            set(curve.apply(&socket))?;
+        }
+        if let Some(timeout) = send_timeout {
+            set(socket.set_sndtimeo(i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX)))?;
+        }
         Ok(socket)
     }
 
@@ -185,11 +241,14 @@ impl Socket {
             self.pattern,
             &self.endpoints,
             self.max_message_bytes,
+            self.curve.as_ref(),
+            self.send_timeout,
         )?;
         // Close the old socket (linger 0) before the fresh one binds: a
         // client's address must be released before it can be bound again.
         drop(std::mem::replace(&mut self.socket, fresh));
         self.receive_timeout.set(-1);
+        self.unsent.set(false);
         Self::attach(&self.socket, self.role, &self.endpoints)
     }
 
@@ -220,12 +279,27 @@ impl Socket {
         let last = parts.len().saturating_sub(1);
         for (i, part) in parts.into_iter().enumerate() {
             let flags = if i < last { zmq::SNDMORE } else { 0 };
-            send_part(&mut self.socket, part, flags).map_err(|source| Error::Socket {
-                operation: "send",
-                endpoint: self.endpoints.join(", "),
-                source: SocketError(source),
-            })?;
+            match send_part(&mut self.socket, part, flags) {
+                Ok(()) => {}
+                // No peer has passed the handshake: the message is not
+                // sent, as if lost; the machine's deadline runs as usual
+                // (reset, resend, and in the end the retry error naming
+                // the frame).
+                Err(zmq::Error::EAGAIN) if self.send_timeout.is_some() && i == 0 => {
+                    tracing::warn!(endpoints = ?self.endpoints, "no peer has completed the handshake (secure mode on one end only, or a wrong key?); the message waits for the retry");
+                    self.unsent.set(true);
+                    return Ok(());
+                }
+                Err(source) => {
+                    return Err(Error::Socket {
+                        operation: "send",
+                        endpoint: self.endpoints.join(", "),
+                        source: SocketError(source),
+                    })
+                }
+            }
         }
+        self.unsent.set(false);
         Ok(())
     }
 
@@ -246,6 +320,13 @@ impl Socket {
                 .set_rcvtimeo(timeout_ms)
                 .map_err(zmq_err("setsockopt", &self.endpoints.join(", ")))?;
             self.receive_timeout.set(timeout_ms);
+        }
+        if self.unsent.get() {
+            // Waits on the socket for the deadline; nothing can be received.
+            self.socket
+                .poll(zmq::POLLIN, i64::from(timeout_ms))
+                .map_err(zmq_err("poll", &self.endpoints.join(", ")))?;
+            return Ok(None);
         }
         let recv_err = |source| Error::Socket {
             operation: "recv",

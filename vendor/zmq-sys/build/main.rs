@@ -5,6 +5,13 @@ fn main() {
     println!("cargo:rerun-if-changed=build/main.rs");
     println!("cargo:rerun-if-env-changed=PROFILE");
 
+    // libzmq's own sources warn a great deal (unused parameters,
+    // fall-throughs), and cargo shows a path dependency's build warnings on
+    // every build: quiet the compiler for this one library.
+    for var in ["CFLAGS", "CXXFLAGS"] {
+        let flags = env::var(var).unwrap_or_default();
+        env::set_var(var, format!("{flags} -w"));
+    }
     let mut build = zeromq_src::Build::new();
     // Set by netgear-sodium's build script when its `curve` feature is on.
     if env::var_os("DEP_NETGEAR_SODIUM_CURVE").is_some() {

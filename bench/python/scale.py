@@ -264,7 +264,7 @@ def run_fanout_client(args):
         from vidgear.gears import NetGear
         client = NetGear(receive_mode=True, address="*", port=args.port, protocol=args.protocol,
                          pattern=2, multiclient_mode=True, jpeg_compression=False,
-                         subscriber_timeout=args.idle, logging=False)
+                         subscriber_timeout=max(1, int(args.idle)), logging=False)
         ready()
         while True:
             got = client.recv()

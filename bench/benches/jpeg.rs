@@ -254,7 +254,11 @@ fn pool() {
     for (h, w) in SIZES {
         let one = pool_fps(&[h, w, 3], 1);
         let two = pool_fps(&[h, w, 3], 2);
-        println!("{:<10} {one:>10.1} {two:>10.1} {:>7.2}x", format!("{w}x{h}"), two / one);
+        println!(
+            "{:<10} {one:>10.1} {two:>10.1} {:>7.2}x",
+            format!("{w}x{h}"),
+            two / one
+        );
     }
 }
 

@@ -29,6 +29,8 @@ use netgear::{Dtype, Frame};
 
 // The command's own parsers, `--stats` file and ramp period, so that the
 // bound is measured exactly as `netgear send|receive` are.
+#[path = "../../../src/bin/netgear/alloc.rs"]
+mod alloc;
 #[allow(dead_code)]
 #[path = "../../../src/bin/netgear/args.rs"]
 mod args;
@@ -51,6 +53,7 @@ enum CliError {
 }
 
 fn main() -> std::process::ExitCode {
+    alloc::keep_freed_frames();
     let args = BenchPeerArgs::parse();
     let quiet = args.quiet;
     match run(args, quiet) {

@@ -28,6 +28,8 @@ use netgear::session::{Config, Pattern};
 use netgear::transport::zmq::{Protocol, Server, ServerOptions};
 use netgear::{Dtype, Frame, Payload};
 
+#[path = "../../../src/bin/netgear/alloc.rs"]
+mod alloc;
 #[allow(dead_code)]
 #[path = "../../../src/bin/netgear/natural.rs"]
 mod natural;
@@ -78,6 +80,7 @@ struct Args {
 }
 
 fn main() -> Result<(), String> {
+    alloc::keep_freed_frames();
     let args = Args::parse();
     let shape: Vec<usize> = args
         .shape

@@ -259,7 +259,15 @@ def run_fanout_server(args):
 
 
 def run_fanout_client(args):
+    """With --wait-go: imports, says `ready`, and only binds (and says
+    `ready` again) after a line on stdin, so that vidgear's subscriber
+    timeout does not run out while the other clients start."""
     stats = RunStats("receive", args.stats, args.stats_skip, latency=True)
+    if args.wait_go:
+        import imagezmq  # noqa: F401 (imported before the first `ready`)
+        from vidgear.gears import NetGear  # noqa: F401
+        ready()
+        wait_go(args)
     if args.kind == "vidgear":
         from vidgear.gears import NetGear
         client = NetGear(receive_mode=True, address="*", port=args.port, protocol=args.protocol,

@@ -635,7 +635,13 @@ fn run_hub(p: &Point, ports: &[u16], s: &Settings) -> Result<Figures, String> {
     let sent: f64 = (0..p.n)
         .map(|i| read_stats(&dir.join(format!("send{i}.json"))).map(|r| r.frames))
         .sum::<Result<f64, String>>()?;
-    Ok(figures(&[hub.clone()], &hub, sent, peak_kb, foreign))
+    Ok(figures(
+        std::slice::from_ref(&hub),
+        &hub,
+        sent,
+        peak_kb,
+        foreign,
+    ))
 }
 
 /// The figures from what the receiving ends and the central process wrote.
@@ -682,49 +688,9 @@ fn run_fanout(p: &Point, ports: &[u16], s: &Settings) -> Result<Figures, String>
     let skip = (2 * p.load.warm_up()).to_string();
     let mut clients = Vec::new();
     for i in 0..p.n {
-        let stats = dir.join(format!("client{i}.json")).display().to_string();
-        let port = ports[i.min(ports.len() - 1)].to_string();
-        let cmd = match p.imp {
-            Impl::Netgear => {
-                let mut cmd = Command::new(netgear_testkit::netgear_bin());
-                cmd.args(strings(&[
-                    "-q",
-                    "receive",
-                    "--multiclient",
-                    "--pattern",
-                    "2",
-                    "--port",
-                    &port,
-                    "--stats",
-                    &stats,
-                    "--stats-skip",
-                    &skip,
-                    "--stats-latency",
-                ]));
-                cmd
-            }
-            _ => python_cmd(
-                s,
-                &strings(&[
-                    "fanout-client",
-                    "--kind",
-                    if p.imp == Impl::Vidgear {
-                        "vidgear"
-                    } else {
-                        "imagezmq"
-                    },
-                    "--port",
-                    &port,
-                    "--idle",
-                    "5",
-                    "--wait-go",
-                    "--stats",
-                    &stats,
-                    "--stats-skip",
-                    &skip,
-                ]),
-            ),
-        };
+        let stats = dir.join(format!("client{i}.json"));
+        let port = ports[i.min(ports.len() - 1)];
+        let cmd = fanout_client_command(p, port, &stats, &skip, s);
         clients.push(Proc::spawn(cmd, &dir.join(format!("client{i}.log")))?);
     }
     let until = Instant::now() + Duration::from_secs(120);
@@ -794,6 +760,56 @@ fn run_fanout(p: &Point, ports: &[u16], s: &Settings) -> Result<Figures, String>
         .collect::<Result<_, _>>()?;
     let expected = server.frames * p.n as f64;
     Ok(figures(&receivers, &server, expected, peak_kb, foreign))
+}
+
+/// Fan-out client command: netgear's `receive --multiclient`, or the
+/// Python client of vidgear or imagezmq.
+fn fanout_client_command(p: &Point, port: u16, stats: &Path, skip: &str, s: &Settings) -> Command {
+    let stats = stats.display().to_string();
+    let port = port.to_string();
+    let skip = skip.to_owned();
+    match p.imp {
+        Impl::Netgear => {
+            let mut cmd = Command::new(netgear_testkit::netgear_bin());
+            cmd.args(strings(&[
+                "-q",
+                "receive",
+                "--multiclient",
+                "--pattern",
+                "2",
+                "--port",
+                &port,
+                "--stats",
+                &stats,
+                "--stats-skip",
+                &skip,
+                "--stats-latency",
+            ]));
+            cmd
+        }
+        _ => python_cmd(
+            s,
+            &strings(&[
+                "fanout-client",
+                "--kind",
+                if p.imp == Impl::Vidgear {
+                    "vidgear"
+                } else {
+                    "imagezmq"
+                },
+                "--port",
+                &port,
+                // Time for the other clients and the server to start.
+                "--idle",
+                "20",
+                "--wait-go",
+                "--stats",
+                &stats,
+                "--stats-skip",
+                &skip,
+            ]),
+        ),
+    }
 }
 
 /// [`run_together`] for fan-out: one server started on "go", N clients
@@ -1109,6 +1125,7 @@ fn chart(
         (Impl::Bare, RGBColor(120, 120, 120)),
     ];
     type Pick = fn(&Figures) -> f64;
+    type Series = (Impl, RGBColor, Vec<(f64, f64)>);
     let rows: [(&str, Pick); 3] = [
         ("hub CPU µs per frame", |f| f.cpu_us),
         ("latency p99 µs", |f| f.p99_us),
@@ -1116,7 +1133,7 @@ fn chart(
     ];
     for (r, (label, pick)) in rows.iter().enumerate() {
         for (c, load) in Load::ALL.into_iter().enumerate() {
-            let series: Vec<(Impl, RGBColor, Vec<(f64, f64)>)> = colors
+            let series: Vec<Series> = colors
                 .iter()
                 .map(|&(imp, color)| {
                     let pts = results

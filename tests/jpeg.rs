@@ -710,3 +710,41 @@ fn cli_receive_frames_counts_intact_frames_and_its_status_says_if_they_came() {
         }
     }
 }
+
+#[test]
+fn cli_jpeg_workers_send_every_frame_in_order() {
+    // Three workers compress frames k, k + 1, k + 2 at once; frame k of the
+    // run must still be natural frame k, decoded exactly as here.
+    use sha2::Digest;
+    let shape = [48usize, 64, 3];
+    let (tx, rx, _) = cli_pair(
+        &[
+            "--jpeg",
+            "--content",
+            "natural",
+            "--shape",
+            "48,64,3",
+            "--jpeg-workers",
+            "3",
+        ],
+        &[],
+        12,
+    );
+    assert_eq!((tx.len(), rx.len()), (12, 12));
+    let media = Media::new();
+    for (k, line) in rx.iter().enumerate() {
+        assert_eq!(line.get("seq").and_then(Value::as_i64), Some(k as i64));
+        let sent = encode(&natural_frame(&shape, k as u64), &JpegOptions::default()).unwrap();
+        let decoded = media.decode(sent).unwrap();
+        let expected = hex::encode(sha2::Sha256::digest(decoded.data()));
+        assert_eq!(
+            line.get("sha256").and_then(Value::as_str),
+            Some(expected.as_str()),
+            "frame {k}"
+        );
+    }
+    for (k, line) in tx.iter().enumerate() {
+        assert_eq!(line.get("seq").and_then(Value::as_i64), Some(k as i64));
+        assert!(line.get("error").is_none(), "{line:?}");
+    }
+}

@@ -58,6 +58,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use netgear::json::{self, Value};
+use netgear_bench::{load_average, machine_busy_secs, wait4};
 
 const BARE_PEER: &str = env!("CARGO_BIN_EXE_bare-peer");
 /// Other load (in cores) above which a run is repeated.
@@ -433,12 +434,6 @@ fn python() -> Option<PathBuf> {
     }
 }
 
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "?".into())
-}
-
 /// The command line of one end.
 fn command(
     side: Side,
@@ -502,56 +497,6 @@ fn command(
         .stdin(Stdio::null())
         .stdout(Stdio::null());
     cmd
-}
-
-/// CPU time the whole machine spent busy so far (all CPUs, including time
-/// stolen by the hypervisor), in seconds.
-fn machine_busy_secs() -> f64 {
-    let text = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    let Some(line) = text.lines().next() else {
-        return 0.0;
-    };
-    // cpu user nice system idle iowait irq softirq steal ...: our own
-    // network work can show as irq/softirq, so those are left out.
-    let f: Vec<f64> = line
-        .split_whitespace()
-        .skip(1)
-        .filter_map(|v| v.parse().ok())
-        .collect();
-    let busy: f64 = [0, 1, 2, 7].iter().filter_map(|&i| f.get(i)).sum();
-    // SAFETY: sysconf has no preconditions.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
-    busy / hz
-}
-
-/// Waits for `pid`: its exit status, peak resident memory (KiB) and CPU
-/// time (s, whole life).
-fn wait4(pid: u32) -> Result<(i32, u64, f64), String> {
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is valid; wait4 only writes it.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    loop {
-        // SAFETY: valid out-pointers; `pid` is our own unreaped child.
-        let rc = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
-        if rc == pid as libc::pid_t {
-            break;
-        }
-        let e = std::io::Error::last_os_error();
-        if e.kind() != std::io::ErrorKind::Interrupted {
-            return Err(format!("wait4: {e}"));
-        }
-    }
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
-    Ok((
-        code,
-        u64::try_from(usage.ru_maxrss).unwrap_or(0),
-        secs(usage.ru_utime) + secs(usage.ru_stime),
-    ))
 }
 
 fn run(case: &Case, pair: Pair, port: u16, s: &Settings) -> Result<Outcome, String> {

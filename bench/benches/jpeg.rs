@@ -1,10 +1,18 @@
-//! JPEG encode/decode speed, netgear (libjpeg-turbo through turbojpeg-sys)
-//! next to vidgear's simplejpeg, on the same natural-looking frames.
+//! JPEG encode/decode speed, netgear (whichever backend is compiled in: the
+//! pure-Rust default, or libjpeg-turbo with `--features netgear/jpeg-turbo`)
+//! next to vidgear's simplejpeg, on the same natural-looking frames; and
+//! `netgear send`'s compressing pool on its own.
 //!
 //! ```text
 //! cargo bench --bench jpeg                # criterion, then the side-by-side table
-//! cargo bench --bench jpeg -- --table     # only the side-by-side table
+//! cargo bench --bench jpeg -- --table     # only the side-by-side table and the pool
+//! cargo bench -p netgear-bench --features netgear/jpeg-turbo --bench jpeg -- --table
 //! ```
+//!
+//! The pool: the frames `netgear send --content natural --cycle 2 --jpeg
+//! --jpeg-workers W` hands its send loop (src/bin/netgear/frames.rs, the
+//! very code), taken as fast as they come: compressed frames per second
+//! ready to send, with 1 and 2 workers.
 //!
 //! The table needs the vidgear venv (provisioned on first use, or
 //! `NETGEAR_PYTHON=/path/to/python` with simplejpeg and numpy installed).
@@ -20,7 +28,26 @@ use netgear::jpeg::{decode, encode, JpegOptions};
 use netgear::{Frame, Payload};
 use netgear_testkit::natural_frame;
 
-const SIZES: [(usize, usize); 2] = [(480, 640), (1080, 1920)];
+// The command's frame making, as `netgear send` runs it.
+#[allow(dead_code)]
+#[path = "../../src/bin/netgear/frames.rs"]
+mod frames;
+#[allow(dead_code)]
+#[path = "../../src/bin/netgear/natural.rs"]
+mod natural;
+#[allow(dead_code, unused_imports)]
+#[path = "../../src/bin/netgear/synth.rs"]
+mod synth;
+
+/// What frames.rs reports errors as (the command's own type has more).
+#[allow(dead_code)]
+#[derive(Debug)]
+enum CliError {
+    Usage(String),
+    Runtime(String),
+}
+
+const SIZES: [(usize, usize); 3] = [(480, 640), (720, 1280), (1080, 1920)];
 
 fn frames() -> Vec<(String, Frame, Payload)> {
     SIZES
@@ -175,20 +202,77 @@ fn side_by_side() {
                 .and_then(|v| v.get("version"))
                 .map(|v| v.to_python_json())
                 .unwrap_or_default();
-            println!(
-                "simplejpeg {version}; netgear: libjpeg-turbo 3.1.0 vendored by turbojpeg-sys"
-            );
+            println!("simplejpeg {version}; netgear: {}", netgear::jpeg::BACKEND);
         }
         Err(e) => println!("simplejpeg not measured: {e}"),
     }
 }
 
+/// Frames per second `netgear send`'s pool makes ready with `workers`
+/// compressing threads: natural frames of `shape`, two cycled, JPEG with
+/// vidgear's defaults, taken as soon as each is ready (best of 3 rounds of
+/// about 1.5 s each).
+fn pool_fps(shape: &[usize], workers: usize) -> f64 {
+    use std::num::NonZeroUsize;
+    let mut best: f64 = 0.0;
+    for _ in 0..3 {
+        let maker = frames::Maker {
+            frames: frames::Frames::Natural(shape.to_vec()),
+            reduce: None,
+            cycle: Some(2),
+            kept: Vec::new(),
+            media: netgear::media::Media::new().jpeg(JpegOptions::default()),
+        };
+        let workers = NonZeroUsize::new(workers).expect("at least one worker");
+        let mut payloads = frames::Payloads::new(maker, workers);
+        // Warm-up: the two frames drawn, the workers started.
+        for k in 0..8 {
+            assert!(matches!(payloads.next(k), Some(Ok(_))));
+        }
+        let start = Instant::now();
+        let mut k = 8;
+        while start.elapsed() < Duration::from_millis(1500) {
+            assert!(matches!(payloads.next(k), Some(Ok(_))), "frame {k}");
+            k += 1;
+        }
+        best = best.max((k - 8) as f64 / start.elapsed().as_secs_f64());
+        payloads.finish();
+    }
+    best
+}
+
+fn pool() {
+    println!();
+    println!(
+        "netgear send's compressing pool, alone ({}): JPEG frames per second ready to send",
+        netgear::jpeg::BACKEND
+    );
+    println!(
+        "{:<10} {:>10} {:>10} {:>8}",
+        "size", "1 worker", "2 workers", "ratio"
+    );
+    for (h, w) in SIZES {
+        let one = pool_fps(&[h, w, 3], 1);
+        let two = pool_fps(&[h, w, 3], 2);
+        println!(
+            "{:<10} {one:>10.1} {two:>10.1} {:>7.2}x",
+            format!("{w}x{h}"),
+            two / one
+        );
+    }
+}
+
 fn main() {
-    let table_only = std::env::args().any(|a| a == "--table");
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--pool") {
+        return pool();
+    }
+    let table_only = args.iter().any(|a| a == "--table");
     if !table_only {
         let mut c = Criterion::default().configure_from_args();
         criterion_benches(&mut c);
         c.final_summary();
     }
     side_by_side();
+    pool();
 }

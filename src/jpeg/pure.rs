@@ -107,7 +107,12 @@ pub(super) fn decompress(
         .jpeg_set_max_scans(500);
     // Read the header first: its size is checked before anything is
     // allocated, and its colour model decides what zune-jpeg is asked for.
-    let mut probe = JpegDecoder::new_with_options(ZCursor::new(jpeg), options);
+    // zune-jpeg picks its colour conversion when it reads the header, so
+    // the probe is set up for the usual case, a YCbCr JPEG, and decodes
+    // the image itself when that is what came (no second header pass).
+    let usual = out_colorspace(ColorSpace::YCbCr, cs).map(|(out, _)| out);
+    let probe_options = usual.map_or(options, |out| options.jpeg_set_out_colorspace(out));
+    let mut probe = JpegDecoder::new_with_options(ZCursor::new(jpeg), probe_options);
     probe.decode_headers().map_err(codec)?;
     let info = probe
         .info()
@@ -118,33 +123,12 @@ pub(super) fn decompress(
     let (width, height) = (usize::from(info.width), usize::from(info.height));
     let size = output_size(width, height, cs.channels(), jpeg.len(), max_bytes)?;
 
-    let four = |rgb_first: bool| {
-        if rgb_first {
-            ColorSpace::RGBA
-        } else {
-            ColorSpace::BGRA
-        }
+    let (out_cs, then) = out_colorspace(input, cs).ok_or_else(|| codec(CONVERSION))?;
+    let mut decoder = if usual == Some(out_cs) {
+        probe
+    } else {
+        JpegDecoder::new_with_options(ZCursor::new(jpeg), options.jpeg_set_out_colorspace(out_cs))
     };
-    // What zune-jpeg decodes into, and what is left to do here.
-    let (out_cs, then) = match (input, cs) {
-        (ColorSpace::CMYK, Colorspace::Cmyk) => (ColorSpace::CMYK, Then::Nothing),
-        (ColorSpace::YCCK, Colorspace::Cmyk) => (ColorSpace::YCCK, Then::YcckToCmyk),
-        (ColorSpace::CMYK | ColorSpace::YCCK, _) | (_, Colorspace::Cmyk) => {
-            return Err(codec(CONVERSION))
-        }
-        (_, Colorspace::Gray) => (ColorSpace::Luma, Then::Nothing),
-        // zune-jpeg repeats gray into RGB and RGBA only: repeat it here.
-        (ColorSpace::Luma, _) => (ColorSpace::Luma, Then::Expand),
-        (_, Colorspace::Rgb) => (ColorSpace::RGB, Then::Nothing),
-        (_, Colorspace::Bgr) => (ColorSpace::BGR, Then::Nothing),
-        (_, Colorspace::Rgbx | Colorspace::Rgba) => (ColorSpace::RGBA, Then::Nothing),
-        (_, Colorspace::Bgrx | Colorspace::Bgra) => (ColorSpace::BGRA, Then::Nothing),
-        // XRGB is RGBX with each pixel's bytes rotated right by one.
-        (_, Colorspace::Xrgb | Colorspace::Argb) => (four(true), Then::PaddingFirst),
-        (_, Colorspace::Xbgr | Colorspace::Abgr) => (four(false), Then::PaddingFirst),
-    };
-    let mut decoder =
-        JpegDecoder::new_with_options(ZCursor::new(jpeg), options.jpeg_set_out_colorspace(out_cs));
     let header = Header { width, height };
     let mut out = vec![0u8; size];
     match then {
@@ -179,6 +163,34 @@ pub(super) fn decompress(
         }
     }
     Ok((header, out))
+}
+
+/// What zune-jpeg decodes a JPEG of colour model `input` into for the
+/// layout `cs`, and what is left to do here; `None` when libjpeg cannot
+/// convert between them.
+fn out_colorspace(input: ColorSpace, cs: Colorspace) -> Option<(ColorSpace, Then)> {
+    let four = |rgb_first: bool| {
+        if rgb_first {
+            ColorSpace::RGBA
+        } else {
+            ColorSpace::BGRA
+        }
+    };
+    Some(match (input, cs) {
+        (ColorSpace::CMYK, Colorspace::Cmyk) => (ColorSpace::CMYK, Then::Nothing),
+        (ColorSpace::YCCK, Colorspace::Cmyk) => (ColorSpace::YCCK, Then::YcckToCmyk),
+        (ColorSpace::CMYK | ColorSpace::YCCK, _) | (_, Colorspace::Cmyk) => return None,
+        (_, Colorspace::Gray) => (ColorSpace::Luma, Then::Nothing),
+        // zune-jpeg repeats gray into RGB and RGBA only: repeat it here.
+        (ColorSpace::Luma, _) => (ColorSpace::Luma, Then::Expand),
+        (_, Colorspace::Rgb) => (ColorSpace::RGB, Then::Nothing),
+        (_, Colorspace::Bgr) => (ColorSpace::BGR, Then::Nothing),
+        (_, Colorspace::Rgbx | Colorspace::Rgba) => (ColorSpace::RGBA, Then::Nothing),
+        (_, Colorspace::Bgrx | Colorspace::Bgra) => (ColorSpace::BGRA, Then::Nothing),
+        // XRGB is RGBX with each pixel's bytes rotated right by one.
+        (_, Colorspace::Xrgb | Colorspace::Argb) => (four(true), Then::PaddingFirst),
+        (_, Colorspace::Xbgr | Colorspace::Abgr) => (four(false), Then::PaddingFirst),
+    })
 }
 
 /// The work left after zune-jpeg's decode.

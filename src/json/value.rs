@@ -15,7 +15,7 @@ use super::Number;
 /// assert_eq!(v.get("id").and_then(Value::as_i64), Some(7));
 /// assert_eq!(v.to_python_json(), r#"{"id": 7, "big": 1267650600228229401496703205376, "x": NaN}"#);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum Value {
     /// `null` (Python `None`).
     #[default]
@@ -219,6 +219,17 @@ impl PartialEq for Map {
 }
 
 impl Eq for Map {}
+
+/// Hashes the members in order, as [`PartialEq`] compares them (so that a
+/// [`Value`] can key a map: equal values are equal JSON texts).
+impl std::hash::Hash for Map {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.len().hash(state);
+        for member in self.0.iter() {
+            member.hash(state);
+        }
+    }
+}
 
 impl Map {
     /// An empty object.

@@ -19,6 +19,7 @@ use std::time::Instant;
 
 use serde::de::DeserializeOwned;
 
+use super::servers::{Heard, Servers, MAX_SERVERS};
 use super::{Config, ConfigError, Transmit};
 use crate::json::{self, DeserializeError, Value};
 use crate::wire::{
@@ -173,14 +174,10 @@ pub struct Client {
     answer: Parts,
     silent_periods: u32,
     deadline: Option<Instant>,
-    /// Server ports seen in headers (multi-server mode), in order of arrival:
-    /// the live set (not terminated, not silent).
-    servers_seen: Vec<Value>,
-    /// When the last frame of each live server arrived (parallel to
-    /// `servers_seen`).
-    heard: Vec<Instant>,
-    /// Servers reported silent (`ServerSilent`) that have not come back.
-    silent_servers: Vec<Value>,
+    /// Server ports seen in headers (multi-server mode): the live set (not
+    /// terminated, not silent) with when each was last heard, and the
+    /// servers reported silent (`ServerSilent`) that have not come back.
+    servers: Servers,
     transmits: VecDeque<Transmit>,
     events: VecDeque<ClientEvent>,
 }
@@ -205,9 +202,7 @@ impl Client {
             answer,
             silent_periods: 0,
             deadline: None,
-            servers_seen: Vec::new(),
-            heard: Vec::new(),
-            silent_servers: Vec::new(),
+            servers: Servers::new(MAX_SERVERS),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
         };
@@ -236,15 +231,31 @@ impl Client {
     }
 
     /// The live servers (multi-server mode): ports seen in frames, not
-    /// terminated and not silent since their last frame.
-    pub fn servers_seen(&self) -> &[Value] {
-        &self.servers_seen
+    /// terminated and not silent since their last frame, in the order they
+    /// (last) joined. Made on each call (it is not on the per-frame path).
+    pub fn servers_seen(&self) -> Vec<Value> {
+        self.servers.live()
     }
 
     /// Servers reported silent (multi-server mode) that have not sent a
-    /// frame since.
-    pub fn silent_servers(&self) -> &[Value] {
-        &self.silent_servers
+    /// frame since, in the order they fell silent.
+    pub fn silent_servers(&self) -> Vec<Value> {
+        self.servers.silent()
+    }
+
+    /// How many server entries the multi-server bookkeeping has examined so
+    /// far: a deterministic count of its work, which stays the same per
+    /// frame however many servers there are (tests/multi.rs compares it at
+    /// 1 and 64 servers; timing would be flaky and prove less).
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use netgear::session::{Client, Config, Pattern};
+    /// let hub = Client::new(Config::new().pattern(Pattern::ReqRep).multiserver(true), "ID", Instant::now()).unwrap();
+    /// assert_eq!(hub.server_entries_visited(), 0);
+    /// ```
+    pub fn server_entries_visited(&self) -> u64 {
+        self.servers.visits()
     }
 
     /// Sets the return data that answers every following frame until it is
@@ -293,12 +304,8 @@ impl Client {
         let Some(port) = self.config.server_port(port) else {
             return self.finish();
         };
-        if let Some(i) = self.servers_seen.iter().position(|p| *p == port) {
-            self.servers_seen.remove(i);
-            self.heard.remove(i);
-        }
-        self.silent_servers.retain(|p| *p != port);
-        if self.servers_seen.is_empty() {
+        self.servers.terminated(&port);
+        if self.servers.none_live() {
             self.finish();
         } else {
             self.events
@@ -346,48 +353,24 @@ impl Client {
 
     /// A frame from server `port` arrived at `now`: it is live (again).
     fn heard_from(&mut self, port: &Value, now: Instant) {
-        match self.servers_seen.iter().position(|p| p == port) {
-            Some(i) => self.heard[i] = now,
-            None => {
-                if let Some(i) = self.silent_servers.iter().position(|p| p == port) {
-                    self.silent_servers.remove(i);
-                    self.events
-                        .push_back(ClientEvent::ServerResumed { port: port.clone() });
-                }
-                self.servers_seen.push(port.clone());
-                self.heard.push(now);
-            }
+        if self.servers.heard(port, now) == Heard::Resumed {
+            self.events
+                .push_back(ClientEvent::ServerResumed { port: port.clone() });
         }
     }
 
     /// The earliest per-server silence deadline (multi-server mode): the
-    /// last frame + 3T of every live server heard before the latest one.
+    /// last frame + 3T of the server heard longest ago, if another has been
+    /// heard since.
     fn server_deadline(&self) -> Option<Instant> {
-        let latest = self.heard.iter().max()?;
-        self.heard
-            .iter()
-            .filter(|t| *t < latest)
-            .min()
-            .map(|t| *t + self.config.frame_timeout())
+        self.servers.deadline(self.config.frame_timeout())
     }
 
     /// Reports and removes the live servers whose deadline has passed.
     fn check_servers(&mut self, now: Instant) {
-        let Some(latest) = self.heard.iter().max().copied() else {
-            return;
-        };
         let limit = self.config.frame_timeout();
-        let mut i = 0;
-        while i < self.servers_seen.len() {
-            let last = self.heard[i];
-            if last < latest && now >= last + limit {
-                let port = self.servers_seen.remove(i);
-                self.heard.remove(i);
-                self.silent_servers.push(port.clone());
-                self.events.push_back(ClientEvent::ServerSilent { port });
-            } else {
-                i += 1;
-            }
+        while let Some(port) = self.servers.next_silent(now, limit) {
+            self.events.push_back(ClientEvent::ServerSilent { port });
         }
     }
 

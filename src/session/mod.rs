@@ -12,6 +12,7 @@
 mod client;
 mod config;
 mod server;
+mod servers;
 
 pub use client::{Client, ClientEvent, ClientState, Delivery};
 pub use config::{Config, ConfigError, Pattern, Role, UnknownPattern};

@@ -11,6 +11,12 @@
 //! (pattern 1). The receiver binds, answers each two-part message at once
 //! and stops at a one-part message (answering it on pattern 1). No header is
 //! parsed, no state kept: blocking sends and receives only.
+//!
+//! `receive --multiserver --port P1,P2,...` is the bare hub of
+//! `cargo bench --bench scale`: one REP socket bound to every port, as
+//! NetGear's multi-server client binds them, answering each frame the same
+//! way and each termination with the multi-server acknowledgement, until
+//! as many terminations as ports have come.
 
 use std::ffi::c_void;
 use std::time::{Duration, Instant};
@@ -20,11 +26,14 @@ use netgear::json::Value;
 use netgear::transport::zmq::{endpoints, Protocol};
 use netgear::wire::{
     confirmation_text, encode_frame_header, encode_terminate, FrameMessage, TERMINATE_ACK,
+    TERMINATE_ACK_MULTISERVER,
 };
 use netgear::{Dtype, Frame};
 
 // The command's own parsers, `--stats` file and ramp period, so that the
 // bound is measured exactly as `netgear send|receive` are.
+#[path = "../../../src/bin/netgear/alloc.rs"]
+mod alloc;
 #[allow(dead_code)]
 #[path = "../../../src/bin/netgear/args.rs"]
 mod args;
@@ -47,6 +56,7 @@ enum CliError {
 }
 
 fn main() -> std::process::ExitCode {
+    alloc::keep_freed_frames();
     let args = BenchPeerArgs::parse();
     let quiet = args.quiet;
     match run(args, quiet) {
@@ -86,8 +96,14 @@ pub struct BenchPeerArgs {
     #[arg(long, value_name = "ADDR")]
     pub address: Option<String>,
 
+    /// Port (receive --multiserver: a comma-separated list)
     #[arg(long, default_value = "5555")]
     pub port: String,
+
+    /// receive: bind every port of --port and stop after one termination
+    /// per port (pattern 1)
+    #[arg(long)]
+    pub multiserver: bool,
 
     #[arg(long, default_value = "tcp", value_parser = ["tcp", "ipc"])]
     pub protocol: String,
@@ -147,7 +163,13 @@ fn run(args: BenchPeerArgs, quiet: bool) -> Result<(), CliError> {
         Role::Send => "localhost".into(),
         Role::Receive => "*".into(),
     });
-    let endpoint = endpoints(protocol, &address, std::slice::from_ref(&args.port)).remove(0);
+    let ports: Vec<String> = if args.multiserver {
+        args.port.split(',').map(|p| p.trim().to_owned()).collect()
+    } else {
+        vec![args.port.clone()]
+    };
+    let all = endpoints(protocol, &address, &ports);
+    let endpoint = all[0].clone();
     let context = zmq::Context::new();
     let kind = match (args.pattern, args.role) {
         (0, _) => zmq::PAIR,
@@ -177,8 +199,15 @@ fn run(args: BenchPeerArgs, quiet: bool) -> Result<(), CliError> {
             send(&mut socket, &args, &mut stats, quiet)
         }
         Role::Receive => {
-            socket.bind(&endpoint).map_err(zmq_error("bind"))?;
-            receive(&mut socket, kind, &mut stats, quiet)
+            for endpoint in &all {
+                socket.bind(endpoint).map_err(zmq_error("bind"))?;
+            }
+            let ack: &[u8] = if args.multiserver {
+                TERMINATE_ACK_MULTISERVER.as_bytes()
+            } else {
+                TERMINATE_ACK.as_bytes()
+            };
+            receive(&mut socket, kind, (ack, all.len()), &mut stats, quiet)
         }
     }
 }
@@ -246,24 +275,30 @@ fn send(
     Ok(())
 }
 
+/// Answers frames until `senders` termination messages have come (each
+/// answered with `ack` on pattern 1).
 fn receive(
     socket: &mut zmq::Socket,
     kind: zmq::SocketType,
+    (ack, senders): (&[u8], usize),
     stats: &mut RunStats,
     quiet: bool,
 ) -> Result<(), CliError> {
     let confirmation = confirmation_text("BENCHPER");
     let mut k: u64 = 0;
+    let mut terminated = 0;
     loop {
         let header = socket.recv_msg(0).map_err(zmq_error("recv"))?;
         if !header.get_more() {
-            // The termination message.
+            // A termination message.
             if kind == zmq::REP {
-                socket
-                    .send(TERMINATE_ACK.as_bytes(), 0)
-                    .map_err(zmq_error("send"))?;
+                socket.send(ack, 0).map_err(zmq_error("send"))?;
             }
-            break;
+            terminated += 1;
+            if terminated >= senders {
+                break;
+            }
+            continue;
         }
         let payload = socket.recv_msg(0).map_err(zmq_error("recv"))?;
         socket

@@ -4,6 +4,7 @@
 //! Exit status: 0 on success, 2 on an invalid configuration or argument,
 //! 1 on a runtime failure (the peer gone after the retries, a socket error).
 
+mod alloc;
 mod args;
 mod frames;
 mod natural;
@@ -146,6 +147,7 @@ fn init_logging(verbose: u8) {
 }
 
 fn main() -> ExitCode {
+    alloc::keep_freed_frames();
     let cli = Cli::parse();
     init_logging(cli.verbose);
     let result = match cli.command {

@@ -71,6 +71,12 @@ pub struct ReceiveArgs {
 
     #[command(flatten)]
     pub secure: crate::secure::ReceiveSecureArgs,
+
+    /// With --stats: every frame's message is its send time (the sender's
+    /// CLOCK_MONOTONIC in ns, an integer, as the scale bench's senders
+    /// write it); the summary gets each frame's latency, send to delivery
+    #[arg(long, requires = "stats")]
+    pub stats_latency: bool,
 }
 
 pub fn run(args: ReceiveArgs, quiet: bool, stop: StopFlag) -> Result<(), CliError> {
@@ -113,7 +119,13 @@ pub fn run(args: ReceiveArgs, quiet: bool, stop: StopFlag) -> Result<(), CliErro
     let mut receiving = Receiving {
         out: JsonLines::new(args.conn.json),
         stats: Stats::new("received", "frame interval", quiet),
-        run_stats: RunStats::new("receive", &args.stats),
+        run_stats: {
+            let mut stats = RunStats::new("receive", &args.stats);
+            if args.stats_latency {
+                stats.record_latency();
+            }
+            stats
+        },
         media,
         preview,
         save_dir: args.save_dir,
@@ -273,6 +285,9 @@ impl Receiving {
         if let (Some(p), Payload::Raw(frame)) = (&self.preview, &payload) {
             let colorspace = compression.map(|c| c.colorspace);
             p.publish(seq, frame, colorspace, &message, interval.flatten());
+        }
+        if let Some(sent) = message.as_i64().and_then(|ns| u64::try_from(ns).ok()) {
+            self.run_stats.sent_at(sent);
         }
         self.save(seq, &payload).map_err(Ended::Failed)?;
         let multiserver = self.multiserver;

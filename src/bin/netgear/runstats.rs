@@ -12,7 +12,10 @@
 //!
 //! `cpu_secs` is the process's CPU time (all threads, user + system) spent
 //! in the window; `maxrss_kb` its peak resident memory so far; `rtt_us` (a
-//! sender's) the round trip of every frame in the window.
+//! sender's) the round trip of every frame in the window; `latency_us` (a
+//! receiver's, with `receive --stats-latency`) the time from send to
+//! delivery of every frame in the window, read from messages that carry
+//! their send time ([`monotonic_ns`] of the sender).
 //! `conformance/python/peer.py` writes the same file.
 
 use std::io::Write;
@@ -48,6 +51,22 @@ pub fn process_cpu_time() -> Duration {
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
+/// The system's monotonic clock (`CLOCK_MONOTONIC`, the same in every
+/// process of the machine), in nanoseconds: the send times that
+/// `--stats-latency` reads.
+pub fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec to write to.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    if rc != 0 {
+        return 0;
+    }
+    (ts.tv_sec as u64) * 1_000_000_000 + ts.tv_nsec as u64
+}
+
 /// Peak resident memory of this process so far, in KiB.
 pub fn peak_rss_kb() -> u64 {
     // SAFETY: an all-zero rusage is valid, and getrusage only writes it.
@@ -69,6 +88,8 @@ pub struct RunStats {
     opened: Option<(Instant, Duration)>,
     last_end: Option<Instant>,
     rtt_us: Vec<f32>,
+    /// Send-to-delivery latencies, when recorded (`--stats-latency`).
+    latency_us: Option<Vec<f32>>,
 }
 
 impl RunStats {
@@ -81,6 +102,7 @@ impl RunStats {
             opened: None,
             last_end: None,
             rtt_us: Vec::new(),
+            latency_us: None,
         };
         stats.open_if_due();
         stats
@@ -89,6 +111,21 @@ impl RunStats {
     fn open_if_due(&mut self) {
         if self.path.is_some() && self.opened.is_none() && self.frames >= self.skip {
             self.opened = Some((Instant::now(), process_cpu_time()));
+        }
+    }
+
+    /// Records a latency for every frame in the window (see
+    /// [`RunStats::sent_at`]), written as `latency_us`.
+    pub fn record_latency(&mut self) {
+        self.latency_us = Some(Vec::new());
+    }
+
+    /// The frame being delivered was sent at `sent_ns` ([`monotonic_ns`]);
+    /// call just before [`RunStats::frame`].
+    pub fn sent_at(&mut self, sent_ns: u64) {
+        if let (Some(latencies), Some(_)) = (&mut self.latency_us, self.opened) {
+            let age = monotonic_ns().saturating_sub(sent_ns);
+            latencies.push(age as f32 / 1e3);
         }
     }
 
@@ -137,7 +174,18 @@ impl RunStats {
             }
             text.push_str(&format!("{r:.1}"));
         }
-        text.push_str("]}\n");
+        text.push(']');
+        if let Some(latencies) = &self.latency_us {
+            text.push_str(", \"latency_us\": [");
+            for (i, r) in latencies.iter().enumerate() {
+                if i > 0 {
+                    text.push_str(", ");
+                }
+                text.push_str(&format!("{r:.1}"));
+            }
+            text.push(']');
+        }
+        text.push_str("}\n");
         let mut file = std::fs::File::create(path)?;
         file.write_all(text.as_bytes())
     }

@@ -1,5 +1,6 @@
 //! `netgear send`: connect and send synthetic frames or a video's frames.
 
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -15,7 +16,7 @@ use crate::args::{
     check_jpeg_fits, parse_json_arg, parse_percentage, parse_secs, parse_shape, ConnArgs, Content,
     JpegArgs, Shape,
 };
-use crate::frames::{Frames, Maker, Payloads, Unmade};
+use crate::frames::{default_jpeg_workers, Frames, Maker, Payloads, Unmade};
 use crate::output::{describe_payload, JsonLines, Stats};
 use crate::runstats::{RunStats, StatsArgs};
 use crate::synth::Synth;
@@ -81,6 +82,11 @@ pub struct SendArgs {
 
     #[command(flatten)]
     pub jpeg: JpegArgs,
+
+    /// Compress JPEG frames ahead on N threads (default: the cores
+    /// available); frames still leave in order, one at a time
+    #[arg(long, value_name = "N")]
+    pub jpeg_workers: Option<NonZeroUsize>,
 
     #[command(flatten)]
     pub stats: StatsArgs,
@@ -217,13 +223,17 @@ pub fn run(args: SendArgs, quiet: bool, stop: StopFlag) -> Result<(), CliError> 
             .security(args.secure.security()?),
     )?;
     tracing::info!(endpoints = ?server.endpoints(), "connected");
-    let payloads = Payloads::new(Maker {
-        frames: source.frames,
-        reduce: args.reduce,
-        cycle: args.cycle,
-        kept: Vec::new(),
-        media: media.clone(),
-    });
+    let workers = args.jpeg_workers.unwrap_or_else(default_jpeg_workers);
+    let payloads = Payloads::new(
+        Maker {
+            frames: source.frames,
+            reduce: args.reduce,
+            cycle: args.cycle,
+            kept: Vec::new(),
+            media: media.clone(),
+        },
+        workers,
+    );
     let mut sending = Sending {
         message: args.message.clone().unwrap_or(Value::Null),
         multiclient: server.config().multiclient,

@@ -1,0 +1,412 @@
+//! The oracle: what each end must have observed, given the session, and
+//! the deliberate deviations of spec/07 (and the documented quirks of
+//! spec/06) that apply, each named when it does.
+//!
+//! Every message and every value of return data is compared by value
+//! (integers by their digits, floats by their bits, NaN equal to NaN);
+//! every raw frame byte for byte; a JPEG frame by its shape and by its
+//! PSNR against the original, which must come within `PSNR_MARGIN_DB` of
+//! what netgear's own encoder and decoder achieve on it.
+
+use std::collections::BTreeSet;
+
+use netgear::json::Value;
+use netgear::wire::Colorspace;
+use netgear::{Dtype, Frame};
+
+use super::model::{FrameSpec, Jpeg, Mode, Ret, Session};
+use super::normalize::{truthy, wire_value};
+use super::run::{Answer, End, Got, Observed};
+use super::Direction;
+use crate::matrix::check::{same, show};
+
+/// How far below netgear's own round trip (capped at `PSNR_CAP_DB`) a
+/// decoded JPEG frame may be: the two implementations use different
+/// encoders and decoders (03-payload.md §3.3.4).
+pub const PSNR_MARGIN_DB: f64 = 6.0;
+/// Above this, both round trips are near-lossless and the margin applies
+/// to the cap.
+pub const PSNR_CAP_DB: f64 = 45.0;
+
+/// A deviation or quirk the oracle applied.
+pub type Deviation = &'static str;
+
+/// spec/07 §7.1.
+pub const FALSY_AS_NONE: Deviation = "spec/07 §7.1: vidgear delivers a falsy message as None";
+/// spec/07 §7.10.
+pub const NO_TERMINATION_P2_MULTICLIENT: Deviation =
+    "spec/07 §7.10: vidgear sends no termination message on Multi-Client pattern 2 (or before any client replied)";
+/// spec/07 §7.12.
+pub const LOST_TERMINATION_P2: Deviation =
+    "spec/07 §7.12: vidgear's pattern-2 termination message was lost (linger 0 at close)";
+/// spec/06 §6.3.4.
+pub const ROUND_ROBIN_MISSED: Deviation =
+    "spec/06 §6.3.4: the round robin left a client that never replied without a termination message";
+/// vidgear's API.
+pub const NO_MESSAGE_IN_API: Deviation =
+    "spec/06 §6.3.3: vidgear's recv() hands over no message outside Bidirectional and Multi-Server mode";
+
+/// The oracle's judgement of one session.
+#[derive(Debug, Default)]
+pub struct Verdict {
+    /// What is wrong (empty: the session passed).
+    pub failures: Vec<String>,
+    /// The deviations and quirks that applied.
+    pub deviations: BTreeSet<Deviation>,
+    /// Pattern 2: frames PUB/SUB dropped (per receiver, summed).
+    pub dropped: usize,
+    /// JPEG frames: (PSNR received, PSNR of netgear's own round trip).
+    pub psnr: Vec<(f64, f64)>,
+}
+
+impl Verdict {
+    fn fail(&mut self, text: String) {
+        self.failures.push(text);
+    }
+}
+
+/// Judges what `obs` saw of `session` run in `direction`.
+pub fn judge(session: &Session, direction: Direction, obs: &Observed) -> Verdict {
+    let mut v = Verdict::default();
+    for e in &obs.errors {
+        v.fail(format!("harness: {e}"));
+    }
+    let owners = assign(session, direction, obs, &mut v);
+    check_answers(session, direction, obs, &owners, &mut v);
+    check_ends(session, direction, obs, &owners, &mut v);
+    v
+}
+
+/// Which receiver each step reached, and as its how-manieth frame.
+type Owners = Vec<Option<(usize, usize)>>;
+
+/// Matches every frame each receiver got against the steps, in order:
+/// all of them (patterns 0 and 1), exactly those the sender's answers say
+/// it got (Multi-Client, pattern 1), or a subsequence (pattern 2, where
+/// PUB drops by design: counted, never wrong).
+fn assign(session: &Session, direction: Direction, obs: &Observed, v: &mut Verdict) -> Owners {
+    let mut owners: Owners = vec![None; session.steps.len()];
+    let multiclient = matches!(session.mode, Mode::MultiClient { .. });
+    for (c, rx) in obs.receivers.iter().enumerate() {
+        for r in &rx.rejected {
+            v.fail(format!("receiver {c} rejected a message: {r}"));
+        }
+        let expected: Vec<usize> = if session.pattern < 2 && multiclient {
+            (0..session.steps.len())
+                .filter(|&k| answered_by(obs, k) == Some(c))
+                .collect()
+        } else {
+            (0..session.steps.len()).collect()
+        };
+        if session.pattern < 2 {
+            if rx.got.len() != expected.len() {
+                v.fail(format!(
+                    "receiver {c} got {} frame(s), expected {} (steps {expected:?})",
+                    rx.got.len(),
+                    expected.len()
+                ));
+            }
+            for (j, (got, &k)) in rx.got.iter().zip(&expected).enumerate() {
+                if let Err(e) = matches(session, direction, obs, k, got, v) {
+                    v.fail(format!("receiver {c}, its frame {j} (step {k}): {e}"));
+                    break;
+                }
+                owners[k] = Some((c, j));
+            }
+        } else {
+            let mut cursor = 0;
+            for (j, got) in rx.got.iter().enumerate() {
+                let found = (cursor..expected.len())
+                    .find(|&i| matches(session, direction, obs, expected[i], got, &mut Verdict::default()).is_ok());
+                match found {
+                    Some(i) => {
+                        let _ = matches(session, direction, obs, expected[i], got, v);
+                        owners[expected[i]].get_or_insert((c, j));
+                        cursor = i + 1;
+                    }
+                    None => {
+                        let why = expected
+                            .get(cursor)
+                            .map(|&k| matches(session, direction, obs, k, got, &mut Verdict::default()))
+                            .and_then(Result::err)
+                            .unwrap_or_else(|| "no frame was left to come".into());
+                        v.fail(format!(
+                            "receiver {c}, its frame {j}: none of the frames still to come \
+                             (duplicated, reordered or corrupt); against step {cursor}: {why}"
+                        ));
+                        break;
+                    }
+                }
+            }
+            v.dropped += expected.len().saturating_sub(rx.got.len());
+        }
+    }
+    owners
+}
+
+/// Multi-Client pattern 1: the receiver whose port the answer to step `k` names.
+fn answered_by(obs: &Observed, k: usize) -> Option<usize> {
+    let port = obs.sent.get(k)?.as_ref()?.port.as_ref()?;
+    obs.ports.iter().position(|p| Value::from(p.as_str()) == *port)
+}
+
+/// Checks one received frame against step `k`: port, message, pixels.
+fn matches(
+    session: &Session,
+    direction: Direction,
+    obs: &Observed,
+    k: usize,
+    got: &Got,
+    v: &mut Verdict,
+) -> Result<(), String> {
+    let step = &session.steps[k];
+    if let Mode::MultiServer { .. } = session.mode {
+        let want = Value::from(obs.ports[step.server].as_str());
+        if got.port.as_ref() != Some(&want) {
+            return Err(format!("port {:?}, expected {}", got.port.as_ref().map(show), show(&want)));
+        }
+    }
+    let sent = wire_value(&step.message);
+    let want = match direction {
+        Direction::FromVidgear => Some(sent),
+        Direction::ToVidgear => vidgear_message(session, sent, v),
+    };
+    match (&got.message, &want) {
+        (None, None) => {}
+        (Some(m), Some(w)) if same(m, w) => {}
+        (m, w) => {
+            return Err(format!(
+                "message {}, expected {}",
+                m.as_ref().map_or("(none)".into(), show),
+                w.as_ref().map_or("(none)".into(), show)
+            ))
+        }
+    }
+    let frame = got.frame.as_ref().map_err(Clone::clone)?;
+    check_frame(session.jpeg.as_ref(), &step.frame, frame, v)
+}
+
+/// What vidgear's `recv()` hands its application for a message.
+fn vidgear_message(session: &Session, sent: Value, v: &mut Verdict) -> Option<Value> {
+    let hands_over = match session.mode {
+        Mode::MultiServer { .. } | Mode::Bidirectional => true,
+        Mode::MultiClient { bidirectional, .. } => bidirectional,
+        Mode::Plain => false,
+    };
+    if !hands_over {
+        v.deviations.insert(NO_MESSAGE_IN_API);
+        return None;
+    }
+    if truthy(&sent) {
+        Some(sent)
+    } else {
+        if !sent.is_null() {
+            v.deviations.insert(FALSY_AS_NONE);
+        }
+        Some(Value::Null)
+    }
+}
+
+/// A frame as it must arrive: the same bytes raw, or within the PSNR
+/// bound as JPEG.
+fn check_frame(jpeg: Option<&Jpeg>, spec: &FrameSpec, got: &Frame, v: &mut Verdict) -> Result<(), String> {
+    let original = spec.frame();
+    let Some(jpeg) = jpeg else {
+        if got.dtype() != original.dtype() || got.shape() != original.shape() {
+            return Err(format!(
+                "frame {} {:?}, expected {} {:?}",
+                got.dtype(),
+                got.shape(),
+                original.dtype(),
+                original.shape()
+            ));
+        }
+        return match got.data().iter().zip(original.data()).position(|(a, b)| a != b) {
+            None if got.data().len() == original.data().len() => Ok(()),
+            None => Err("frame size differs".into()),
+            Some(i) => Err(format!(
+                "frame bytes differ from byte {i} ({} vs {})",
+                got.data()[i],
+                original.data()[i]
+            )),
+        };
+    };
+    let (db, reference) = jpeg_psnr(jpeg, &original, got)?;
+    v.psnr.push((db, reference));
+    let bound = reference.min(PSNR_CAP_DB) - PSNR_MARGIN_DB;
+    if db < bound {
+        return Err(format!(
+            "JPEG frame {:?} at {db:.2} dB, below {bound:.2} dB (netgear's own round trip: {reference:.2} dB)",
+            got.shape()
+        ));
+    }
+    Ok(())
+}
+
+/// The channels JPEG keeps, by position in the pixel (the others are
+/// padding or alpha, which decoders fill with 255).
+fn colour_channels(cs: Colorspace) -> &'static [usize] {
+    match cs {
+        Colorspace::Gray => &[0],
+        Colorspace::Rgb | Colorspace::Bgr => &[0, 1, 2],
+        Colorspace::Rgbx | Colorspace::Bgrx | Colorspace::Rgba | Colorspace::Bgra => &[0, 1, 2],
+        Colorspace::Xbgr | Colorspace::Xrgb | Colorspace::Abgr | Colorspace::Argb => &[1, 2, 3],
+        Colorspace::Cmyk => &[0, 1, 2, 3],
+    }
+}
+
+/// (PSNR of `got`, PSNR of netgear's own round trip), over the colour
+/// channels, after checking the decoded shape and the padding channels.
+fn jpeg_psnr(jpeg: &Jpeg, original: &Frame, got: &Frame) -> Result<(f64, f64), String> {
+    let cs = jpeg.colorspace();
+    let (h, w) = (original.shape()[0], original.shape()[1]);
+    let want: Vec<usize> = if cs == Colorspace::Gray { vec![h, w] } else { vec![h, w, cs.channels()] };
+    if got.dtype() != Dtype::Uint8 || got.shape() != want.as_slice() {
+        return Err(format!(
+            "JPEG frame decoded as {} {:?}, expected uint8 {want:?}",
+            got.dtype(),
+            got.shape()
+        ));
+    }
+    let options = jpeg.options();
+    let reference = netgear::jpeg::encode(original, &options)
+        .and_then(|p| netgear::jpeg::decode(&p, &options))
+        .map_err(|e| format!("netgear cannot round-trip the original: {e}"))?;
+    let n = cs.channels();
+    let keep = colour_channels(cs);
+    let pick = |data: &[u8]| -> Vec<u8> {
+        data.chunks(n)
+            .flat_map(|px| keep.iter().map(move |&i| px[i]))
+            .collect()
+    };
+    if let Some(i) = got
+        .data()
+        .chunks(n)
+        .position(|px| (0..n).any(|i| !keep.contains(&i) && px[i] != 255))
+    {
+        return Err(format!("pixel {i} has a padding channel other than 255: {:?}", &got.data()[i * n..i * n + n]));
+    }
+    let base = pick(original.data());
+    Ok((
+        netgear_testkit::psnr(&base, &pick(got.data())),
+        netgear_testkit::psnr(&base, &pick(reference.data())),
+    ))
+}
+
+/// The sender's outcome of every step: the return data of the receiver
+/// that got it (as its how-manieth frame), a confirmation, or nothing.
+fn check_answers(session: &Session, direction: Direction, obs: &Observed, owners: &Owners, v: &mut Verdict) {
+    for (k, sent) in obs.sent.iter().enumerate() {
+        let Some(sent) = sent else {
+            v.fail(format!("step {k}: the sender reported no outcome"));
+            continue;
+        };
+        if let Answer::Failed(e) = &sent.answer {
+            v.fail(format!("step {k}: the send failed: {e}"));
+            continue;
+        }
+        let problem = if session.pattern == 2 || !session.replies_with_data() {
+            let want_ok = match (direction, &sent.answer) {
+                (Direction::ToVidgear, Answer::Published) => session.pattern == 2,
+                (Direction::ToVidgear, Answer::Delivered) => session.pattern < 2,
+                (Direction::FromVidgear, Answer::Nothing) => true,
+                _ => false,
+            };
+            (!want_ok).then(|| format!("answer {:?}", sent.answer))
+        } else {
+            match owners.get(k).copied().flatten() {
+                None => Some("no receiver got it".into()),
+                Some((c, j)) => answer_problem(session, direction, session.ret(c, j), &sent.answer, v),
+            }
+        };
+        if let Some(p) = problem {
+            v.fail(format!("step {k}: {p}"));
+        }
+    }
+}
+
+fn answer_problem(
+    session: &Session,
+    direction: Direction,
+    ret: Option<&Ret>,
+    got: &Answer,
+    v: &mut Verdict,
+) -> Option<String> {
+    let want = match ret {
+        None => Value::Null,
+        Some(Ret::Json(p)) => wire_value(p),
+        Some(Ret::Frame(spec)) => {
+            return match got {
+                Answer::Frame(Ok(f)) => check_frame(session.jpeg.as_ref(), spec, f, v)
+                    .err()
+                    .map(|e| format!("returned frame: {e}")),
+                other => Some(format!("answer {other:?}, expected a frame")),
+            }
+        }
+    };
+    match (direction, got) {
+        (Direction::FromVidgear, Answer::Nothing) if want.is_null() => None,
+        (_, Answer::Json(j)) if same(j, &want) => None,
+        (_, other) => Some(format!(
+            "answer {}, expected {}",
+            match other {
+                Answer::Json(j) => show(j),
+                o => format!("{o:?}"),
+            },
+            show(&want)
+        )),
+    }
+}
+
+/// How every receiver ended, and how every netgear close went.
+fn check_ends(session: &Session, direction: Direction, obs: &Observed, owners: &Owners, v: &mut Verdict) {
+    let multiclient = matches!(session.mode, Mode::MultiClient { .. });
+    let seen: BTreeSet<usize> = owners.iter().flatten().map(|(c, _)| *c).collect();
+    let mut by_harness = 0;
+    for (c, rx) in obs.receivers.iter().enumerate() {
+        match &rx.end {
+            None => v.fail(format!("receiver {c} never ended")),
+            Some(End::Failed(e)) => v.fail(format!("receiver {c} failed: {e}")),
+            Some(End::PublisherSilent) if session.pattern == 2 && direction == Direction::FromVidgear => {
+                by_harness += 1;
+                v.deviations.insert(if multiclient { NO_TERMINATION_P2_MULTICLIENT } else { LOST_TERMINATION_P2 });
+            }
+            Some(End::PublisherSilent) => v.fail(format!("receiver {c} ended by its subscriber timeout")),
+            Some(End::Terminated) if rx.harness_terminated => by_harness += 1,
+            Some(End::Terminated) => {}
+        }
+    }
+    let ended_by_sender = obs.receivers.len() - by_harness;
+    // How many receivers the sender's termination messages should reach.
+    let reach = match (direction, session.pattern, multiclient) {
+        (_, 0 | 1, false) => obs.receivers.len(),
+        (Direction::ToVidgear, 1, true) => seen.len().max(1),
+        (Direction::FromVidgear, 1, true) => seen.len(),
+        (Direction::ToVidgear, _, _) => obs.receivers.len(),
+        // vidgear on pattern 2: one, lost or not; none in Multi-Client mode.
+        (Direction::FromVidgear, _, true) => 0,
+        (Direction::FromVidgear, _, false) => ended_by_sender,
+    };
+    if ended_by_sender != reach {
+        v.fail(format!(
+            "{ended_by_sender} receiver(s) ended by the sender's termination, expected {reach}"
+        ));
+    }
+    if by_harness > 0 {
+        v.deviations.insert(match (direction, session.pattern, multiclient) {
+            (Direction::FromVidgear, 2, true) => NO_TERMINATION_P2_MULTICLIENT,
+            (Direction::FromVidgear, 1, true) if seen.is_empty() => NO_TERMINATION_P2_MULTICLIENT,
+            (Direction::FromVidgear, 2, false) => LOST_TERMINATION_P2,
+            _ => ROUND_ROBIN_MISSED,
+        });
+    }
+    for (i, close) in obs.closes.iter().enumerate() {
+        match close {
+            Err(e) => v.fail(format!("netgear server {i}: close failed: {e}")),
+            Ok(ack) if *ack != (session.pattern == 1) => {
+                v.fail(format!("netgear server {i}: close acknowledged: {ack}"))
+            }
+            Ok(_) => {}
+        }
+    }
+}

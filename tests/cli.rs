@@ -653,14 +653,29 @@ fn subscriber_timeout_ends_a_receiver_whose_publisher_falls_silent() {
     use netgear_testkit::{Ipc, Proc};
     let ipc = Ipc::new();
     let mut rx = netgear();
-    rx.args(["receive", "--pattern", "2", "--json", "--subscriber-timeout", "1"])
-        .args(ipc.cli_args(5555));
+    rx.args([
+        "receive",
+        "--pattern",
+        "2",
+        "--json",
+        "--subscriber-timeout",
+        "1",
+    ])
+    .args(ipc.cli_args(5555));
     let mut receiver = Proc::start(rx);
     receiver.wait_bound_ipc(&ipc, 5555);
     let mut tx = netgear();
-    tx.args(["send", "--pattern", "2", "--fps", "100", "--frames", "100000"])
-        .args(["--shape", "4,5", "--dtype", "uint16", "--json"])
-        .args(ipc.cli_args(5555));
+    tx.args([
+        "send",
+        "--pattern",
+        "2",
+        "--fps",
+        "100",
+        "--frames",
+        "100000",
+    ])
+    .args(["--shape", "4,5", "--dtype", "uint16", "--json"])
+    .args(ipc.cli_args(5555));
     let mut sender = Proc::start(tx);
     receiver.wait_lines(5, DEADLINE);
     sender.wait_lines(5, DEADLINE);

@@ -705,7 +705,10 @@ fn subscriber_timeout_ends_a_silent_pattern_2_session_after_its_frames() {
         client_transmits(&mut client).is_empty(),
         "a subscriber never transmits, not even a reset"
     );
-    assert_eq!(client_events(&mut client), vec![ClientEvent::PublisherSilent]);
+    assert_eq!(
+        client_events(&mut client),
+        vec![ClientEvent::PublisherSilent]
+    );
     assert_eq!(client.state(), ClientState::Failed);
     assert_eq!(client.poll_timeout(), None);
     assert_eq!(client.frames_received(), 2);
@@ -728,7 +731,13 @@ fn subscriber_timeout_is_not_reached_when_the_publisher_terminates() {
     client.handle_message(published(0), t0);
     client.handle_message(encode_terminate(None), t0 + s / 2);
     let events = client_events(&mut client);
-    assert!(matches!(&events[..], [ClientEvent::Frame(_), ClientEvent::Terminated]), "{events:?}");
+    assert!(
+        matches!(
+            &events[..],
+            [ClientEvent::Frame(_), ClientEvent::Terminated]
+        ),
+        "{events:?}"
+    );
     assert_eq!(client.poll_timeout(), None);
     client.handle_timeout(t0 + s * 10);
     assert!(client_events(&mut client).is_empty());
@@ -751,7 +760,10 @@ fn subscriber_timeout_also_ends_a_multiserver_hub_whose_servers_all_fall_silent(
     // (t0 + 3T = 12 s) is later than t0 + 1 s + S.
     assert_eq!(client.poll_timeout(), Some(t0 + Duration::from_secs(1) + s));
     client.handle_timeout(t0 + Duration::from_secs(1) + s);
-    assert_eq!(client_events(&mut client), vec![ClientEvent::PublisherSilent]);
+    assert_eq!(
+        client_events(&mut client),
+        vec![ClientEvent::PublisherSilent]
+    );
     assert_eq!(client.state(), ClientState::Failed);
 }
 
@@ -771,7 +783,12 @@ fn subscriber_timeout_is_refused_off_pattern_2_and_when_zero() {
         Err("config-subscriber-timeout")
     );
     // Without one, a subscriber waits for ever (vidgear's default).
-    let client = Client::new(Config::new().pattern(Pattern::PubSub), DEVICE, Instant::now()).unwrap();
+    let client = Client::new(
+        Config::new().pattern(Pattern::PubSub),
+        DEVICE,
+        Instant::now(),
+    )
+    .unwrap();
     assert_eq!(client.poll_timeout(), None);
 }
 

@@ -48,6 +48,10 @@ NEXT = queue.Queue()
 # (ZeroMQ's slow joiner); a pattern-2 sender waits this long after
 # connecting before its first frame.
 SLOW_JOINER_GUARD = 0.02
+# A PUB socket with HWM 1 learns only with a delay that its queue has
+# drained, and drops what it is handed before: the pause before the next
+# frame once "next" has come.
+PUB_GAP = 0.005
 # How long a paced pattern-2 sender waits for "next" before going on.
 PACING_LIMIT = 5.0
 
@@ -99,6 +103,24 @@ def describe(value):
         return {"nd": {"dtype": str(value.dtype), "shape": list(value.shape),
                        "hex": value.tobytes(order="C").hex()}}
     return {"json": json.dumps(value)}
+
+
+def reference(frame, jpeg):
+    """What the receiver of `frame` should decode: simplejpeg's own round
+    trip with vidgear's settings (simplejpeg is deterministic, so the
+    bitstream is the one vidgear sends)."""
+    import simplejpeg
+    if not jpeg or not isinstance(frame, np.ndarray):
+        return None
+    cs = jpeg["colorspace"]
+    src = frame[:, :, np.newaxis] if cs == "GRAY" and frame.ndim == 2 else frame
+    kw = {} if cs == "GRAY" else {"colorsubsampling": "422"}
+    data = simplejpeg.encode_jpeg(np.ascontiguousarray(src), quality=jpeg["quality"],
+                                  colorspace=cs, fastdct=jpeg["fastdct"], **kw)
+    out = simplejpeg.decode_jpeg(data, colorspace=cs, fastdct=jpeg["fastdct"], fastupsample=False)
+    if cs == "GRAY" and out.ndim == 3:
+        out = np.squeeze(out, axis=2)
+    return describe(out)
 
 
 # --------------------------------------------------------------------------
@@ -225,7 +247,8 @@ def run_clients(ins):
         return
     for client in clients:
         client._NetGear__thread.release()
-    emit({"ev": "bound", "sid": ins["sid"], "clients": len(clients)})
+    references = [[reference(r, ins.get("jpeg")) for r in rs] for rs in returns]
+    emit({"ev": "bound", "sid": ins["sid"], "clients": len(clients), "references": references})
     threads = []
     for i, client in enumerate(clients):
         r = returns[i] if i < len(returns) else []
@@ -241,11 +264,14 @@ def run_clients(ins):
 # senders
 # --------------------------------------------------------------------------
 
-def close_server(server, pattern):
-    if pattern == 0:
+def close_server(server, pattern, frames):
+    if pattern == 0 and frames:
         # On pattern 0 close() waits request_timeout / 5 (800 ms) for an
-        # answer that never comes (spec/05 §5.3.1); shorten only that wait.
-        server._NetGear__request_timeout = 25
+        # answer that never comes (spec/05 §5.3.1), which also gives libzmq
+        # time to send the termination message before the socket closes
+        # with linger 0.  Once frames have gone, the connection is up and
+        # 10 ms are plenty: shorten only that wait.
+        server._NetGear__request_timeout = 50
     server.close()
 
 
@@ -276,18 +302,22 @@ def run_servers(ins):
         except Exception as exc:
             emit({"ev": "send_error", "sid": sid, "k": k, "error": "{}: {}".format(type(exc).__name__, exc)})
             continue
+        event = {"ev": "sent", "sid": sid, "k": k, "reference": reference(frame, ins.get("jpeg"))}
         if ins.get("multiclient") and isinstance(reply, tuple):
-            emit({"ev": "sent", "sid": sid, "k": k, "port": reply[0], "reply": describe(reply[1])})
+            event["port"], event["reply"] = reply[0], describe(reply[1])
         else:
-            emit({"ev": "sent", "sid": sid, "k": k, "reply": describe(reply)})
+            event["reply"] = describe(reply)
+        emit(event)
         if ins.get("paced"):
             try:
                 NEXT.get(timeout=PACING_LIMIT)
             except queue.Empty:
                 log("no pacing message for frame {}".format(k))
-    for server in servers:
+            time.sleep(PUB_GAP)
+    for i, server in enumerate(servers):
+        frames = sum(1 for (j, _, _) in steps if j == i or ins.get("multiclient"))
         try:
-            close_server(server, pattern)
+            close_server(server, pattern, frames)
         except Exception as exc:
             emit({"ev": "error", "sid": sid, "error": "close: {!r}".format(exc)})
     emit({"ev": "closed", "sid": sid})

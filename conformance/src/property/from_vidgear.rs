@@ -24,8 +24,8 @@ use super::model::{Mode, Ret, Session};
 use super::normalize::wire_value;
 use super::peer::{Event, Peer};
 use super::run::{
-    event_of, handed_over, harness_terminate, Answer, End, Got, HandedOver, Observed, Report,
-    SentObs, DROP_WAIT, STEP_LIMIT, SUBSCRIBER_TIMEOUT,
+    event_of, frame_of, handed_over, harness_terminate, Answer, End, Got, HandedOver, Observed,
+    Report, SentObs, DROP_WAIT, STEP_LIMIT, SUBSCRIBER_TIMEOUT,
 };
 
 /// What the runner knows while the session runs.
@@ -83,8 +83,13 @@ impl Run<'_> {
             "refused" => self.connected = Some(Err(text(v, "error"))),
             "sent" => {
                 let k = v.get("k").and_then(Value::as_i64).unwrap_or(-1);
-                let Some(slot) = usize::try_from(k).ok().and_then(|k| self.obs.sent.get_mut(k)) else {
-                    self.obs.errors.push(format!("a reply to no step: {}", v.to_python_json()));
+                let Some(slot) = usize::try_from(k)
+                    .ok()
+                    .and_then(|k| self.obs.sent.get_mut(k))
+                else {
+                    self.obs
+                        .errors
+                        .push(format!("a reply to no step: {}", v.to_python_json()));
                     return;
                 };
                 let answer = match handed_over(v.get("reply")) {
@@ -96,19 +101,36 @@ impl Run<'_> {
                 };
                 let port = v.get("port").filter(|p| !p.is_null()).cloned();
                 *slot = Some(SentObs { port, answer });
+                let k = k as usize;
+                self.obs.frame_refs[k] = v
+                    .get("reference")
+                    .and_then(|r| r.get("nd"))
+                    .and_then(|f| frame_of(Some(f)).ok());
                 if self.session.pattern == 2 {
                     self.pacing = Some((k as usize, self.obs.counts(), Instant::now() + DROP_WAIT));
                 }
             }
             "send_error" => {
                 let k = v.get("k").and_then(Value::as_i64).unwrap_or(-1);
-                if let Some(slot) = usize::try_from(k).ok().and_then(|k| self.obs.sent.get_mut(k)) {
-                    *slot = Some(SentObs { port: None, answer: Answer::Failed(text(v, "error")) });
+                if let Some(slot) = usize::try_from(k)
+                    .ok()
+                    .and_then(|k| self.obs.sent.get_mut(k))
+                {
+                    *slot = Some(SentObs {
+                        port: None,
+                        answer: Answer::Failed(text(v, "error")),
+                    });
                 }
             }
             "closed" => self.closed = true,
-            "error" => self.obs.errors.push(format!("control peer: {}", text(v, "error"))),
-            _ => self.obs.errors.push(format!("unexpected event {}", v.to_python_json())),
+            "error" => self
+                .obs
+                .errors
+                .push(format!("control peer: {}", text(v, "error"))),
+            _ => self
+                .obs
+                .errors
+                .push(format!("unexpected event {}", v.to_python_json())),
         }
     }
 
@@ -197,9 +219,15 @@ fn receiver(session: Session, c: usize, options: ClientOptions, sid: u64, tx: Se
             Ok(Some(ClientEvent::Frame(d))) => {
                 let frame = match d.payload {
                     Payload::Raw(f) => Ok(f),
-                    jpeg => media.decode(jpeg).map_err(|e| format!("netgear cannot decode it: {e}")),
+                    jpeg => media
+                        .decode(jpeg)
+                        .map_err(|e| format!("netgear cannot decode it: {e}")),
                 };
-                send(Report::Frame(Got { port: d.port, message: Some(d.message), frame }));
+                send(Report::Frame(Got {
+                    port: d.port,
+                    message: Some(d.message),
+                    frame,
+                }));
                 j += 1;
             }
             Ok(Some(ClientEvent::Rejected { error })) => {
@@ -224,10 +252,19 @@ fn instruction(session: &Session, address: &str, ports: &[String], sid: u64) -> 
     m.insert("sid", sid);
     m.insert("pattern", u64::from(session.pattern));
     m.insert("bidirectional", session.mode.bidirectional());
-    m.insert("multiserver", matches!(session.mode, Mode::MultiServer { .. }));
-    m.insert("multiclient", matches!(session.mode, Mode::MultiClient { .. }));
+    m.insert(
+        "multiserver",
+        matches!(session.mode, Mode::MultiServer { .. }),
+    );
+    m.insert(
+        "multiclient",
+        matches!(session.mode, Mode::MultiClient { .. }),
+    );
     m.insert("address", address);
-    m.insert("ports", Value::Array(ports.iter().map(|p| Value::from(p.as_str())).collect()));
+    m.insert(
+        "ports",
+        Value::Array(ports.iter().map(|p| Value::from(p.as_str())).collect()),
+    );
     m.insert("paced", session.pattern == 2);
     if let Some(j) = &session.jpeg {
         let mut jm = Map::new();
@@ -252,7 +289,10 @@ fn instruction(session: &Session, address: &str, ports: &[String], sid: u64) -> 
 }
 
 fn start_receivers(peer: &Peer, session: &Session, address: &str, ports: &[String], sid: u64) {
-    let mut config = session.config().max_retries(1).request_timeout(Duration::from_secs(2));
+    let mut config = session
+        .config()
+        .max_retries(1)
+        .request_timeout(Duration::from_secs(2));
     if session.pattern == 2 {
         config = config.subscriber_timeout(Some(SUBSCRIBER_TIMEOUT));
     }
@@ -272,7 +312,13 @@ fn start_receivers(peer: &Peer, session: &Session, address: &str, ports: &[Strin
 }
 
 /// Runs the session; never hangs longer than `STEP_LIMIT` per wait.
-pub fn run(peer: &mut Peer, session: &Session, address: &str, ports: Vec<String>, sid: u64) -> Observed {
+pub fn run(
+    peer: &mut Peer,
+    session: &Session,
+    address: &str,
+    ports: Vec<String>,
+    sid: u64,
+) -> Observed {
     let mut run = Run {
         session,
         sid,
@@ -285,7 +331,9 @@ pub fn run(peer: &mut Peer, session: &Session, address: &str, ports: Vec<String>
     start_receivers(peer, session, address, &ports, sid);
     let n = run.obs.receivers.len();
     if !run.wait(peer, STEP_LIMIT, |r| r.bound == n) {
-        run.obs.errors.push("netgear's receivers never bound".into());
+        run.obs
+            .errors
+            .push("netgear's receivers never bound".into());
         return run.obs;
     }
     if let Some(e) = run.obs.receivers.iter().find_map(|r| match &r.end {
@@ -301,27 +349,33 @@ pub fn run(peer: &mut Peer, session: &Session, address: &str, ports: Vec<String>
         return run.obs;
     }
     if !run.wait(peer, STEP_LIMIT, |r| r.connected.is_some()) {
-        run.obs.errors.push("vidgear's servers never connected".into());
+        run.obs
+            .errors
+            .push("vidgear's servers never connected".into());
         run.obs.peer_broken = true;
         return run.obs;
     }
     if let Some(Err(e)) = run.connected.take() {
-        run.obs.errors.push(format!("vidgear refused the configuration: {e}"));
+        run.obs
+            .errors
+            .push(format!("vidgear refused the configuration: {e}"));
         harness_end(&mut run, peer, address, &ports);
         return run.obs;
     }
     let limit = STEP_LIMIT * (1 + session.steps.len() as u32);
     if !run.wait(peer, limit, |r| r.closed) {
-        run.obs.errors.push("vidgear's servers never finished".into());
+        run.obs
+            .errors
+            .push("vidgear's servers never finished".into());
         run.obs.peer_broken = true;
     }
     // Termination: on pattern 2 vidgear's can be lost (spec/07 §7.12), on
     // Multi-Client pattern 2 it sends none (§7.10), and the round robin can
     // miss a client (spec/06 §6.3.4).
-    let grace = if session.pattern == 2 || matches!(session.mode, Mode::MultiClient { .. }) {
-        Duration::from_millis(300)
-    } else {
-        STEP_LIMIT
+    let grace = match (session.pattern, session.mode) {
+        (2, _) => Duration::from_millis(100),
+        (_, Mode::MultiClient { .. }) => Duration::from_millis(300),
+        _ => STEP_LIMIT,
     };
     if !run.wait(peer, grace, |r| r.obs.all_ended()) {
         harness_end(&mut run, peer, address, &ports);
@@ -344,7 +398,9 @@ fn harness_end(run: &mut Run, peer: &mut Peer, address: &str, ports: &[String]) 
         }
         run.obs.receivers[c].harness_terminated = true;
         if let Err(e) = harness_terminate(address, &port, pattern) {
-            run.obs.errors.push(format!("harness termination of receiver {c}: {e}"));
+            run.obs
+                .errors
+                .push(format!("harness termination of receiver {c}: {e}"));
         }
     }
     let limit = STEP_LIMIT + SUBSCRIBER_TIMEOUT;

@@ -18,6 +18,7 @@
 //! to a minimal one, saved under `conformance/tests/property-regressions/`
 //! and replayed first by every later run.
 
+mod from_vidgear;
 pub mod model;
 mod normalize;
 mod oracle;
@@ -25,7 +26,6 @@ mod peer;
 mod run;
 mod strategy;
 mod to_vidgear;
-mod from_vidgear;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -120,8 +120,13 @@ pub struct Summary {
     pub dropped: u64,
     /// Frames sent in all.
     pub frames: u64,
-    /// The lowest margin of a JPEG frame above its bound, in dB.
-    pub jpeg_margin: Option<f64>,
+    /// JPEG frames compared.
+    pub jpeg_frames: u64,
+    /// The lowest PSNR (luma, or gray and CMYK levels) of a decoded JPEG
+    /// frame against the encoder's own decode of it, in dB.
+    pub jpeg_agreement: Option<f64>,
+    /// The lowest (PSNR against the original) − (the encoder's own), in dB.
+    pub jpeg_fidelity_margin: Option<f64>,
     /// Restarts of the control peer.
     pub restarts: u32,
 }
@@ -153,23 +158,36 @@ struct Harness {
 impl Harness {
     fn start(options: &Options, direction: Direction) -> Result<Harness, String> {
         std::fs::create_dir_all(&options.out).map_err(|e| e.to_string())?;
-        let log = options.out.join(format!("property-{}.log", direction.name()));
+        let log = options
+            .out
+            .join(format!("property-{}.log", direction.name()));
         let script = options.repo.join("conformance/python/prop_peer.py");
         let peer = Peer::start(&options.python, &script, &log)?;
         let scratch = tempfile::Builder::new()
             .prefix("ngprop")
             .tempdir()
             .map_err(|e| format!("no scratch directory: {e}"))?;
-        Ok(Harness { peer, scratch, sid: 0 })
+        Ok(Harness {
+            peer,
+            scratch,
+            sid: 0,
+        })
     }
 
     fn run_one(&mut self, direction: Direction, session: &Session) -> Verdict {
         self.sid += 1;
-        let obs = run::run_session(&mut self.peer, direction, session, self.scratch.path(), self.sid);
+        let obs = run::run_session(
+            &mut self.peer,
+            direction,
+            session,
+            self.scratch.path(),
+            self.sid,
+        );
         if obs.peer_broken {
             if let Err(e) = self.peer.restart() {
                 let mut v = Verdict::default();
-                v.failures.push(format!("the control peer cannot restart: {e}"));
+                v.failures
+                    .push(format!("the control peer cannot restart: {e}"));
                 return v;
             }
         }
@@ -196,7 +214,9 @@ fn run_direction(options: &Options, direction: Direction) -> Result<Summary, Str
         deviations: BTreeMap::new(),
         dropped: 0,
         frames: 0,
-        jpeg_margin: None,
+        jpeg_frames: 0,
+        jpeg_agreement: None,
+        jpeg_fidelity_margin: None,
         restarts: 0,
     };
     for (path, regression) in regressions(&options.regressions(), direction)? {
@@ -230,10 +250,26 @@ fn run_direction(options: &Options, direction: Direction) -> Result<Summary, Str
         tally(&mut summary, &session, &verdict);
         if !verdict.failures.is_empty() {
             let found = format!("seed {}, {} case {case}", options.seed, direction.name());
-            eprintln!("property: {found} FAILED ({}): {}", session.summary(), verdict.failures[0]);
-            let (session, failures) = shrink(&mut h, direction, &mut tree, verdict, options.shrink_limit);
-            let saved = save(&options.regressions(), direction, &found, &session, &failures);
-            summary.failures.push(Failure { session, failures, saved, found });
+            eprintln!(
+                "property: {found} FAILED ({}): {}",
+                session.summary(),
+                verdict.failures[0]
+            );
+            let (session, failures) =
+                shrink(&mut h, direction, &mut tree, verdict, options.shrink_limit);
+            let saved = save(
+                &options.regressions(),
+                direction,
+                &found,
+                &session,
+                &failures,
+            );
+            summary.failures.push(Failure {
+                session,
+                failures,
+                saved,
+                found,
+            });
         }
         if (case + 1) % 100 == 0 {
             eprintln!(
@@ -257,9 +293,34 @@ fn tally(summary: &mut Summary, session: &Session, verdict: &Verdict) {
     }
     summary.dropped += verdict.dropped as u64;
     summary.frames += session.steps.len() as u64;
-    for (db, reference) in &verdict.psnr {
-        let margin = db - (reference.min(oracle::PSNR_CAP_DB) - oracle::PSNR_MARGIN_DB);
-        summary.jpeg_margin = Some(summary.jpeg_margin.map_or(margin, |m: f64| m.min(margin)));
+    let log = std::env::var_os("NETGEAR_PROPERTY_JPEG_LOG");
+    for score in &verdict.psnr {
+        if let (Some(path), Some(j)) = (&log, &session.jpeg) {
+            use std::io::Write;
+            if let Ok(mut f) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+            {
+                let _ = writeln!(
+                    f,
+                    "{} {} q{} dct={} {:?} by_vidgear={} fidelity={:.2} reference={:.2} agreement={:.2} luma={:.2}",
+                    summary.direction.name(), j.colorspace, j.quality, j.fast_dct, score.shape,
+                    score.by_vidgear, score.fidelity, score.reference, score.agreement,
+                    score.luma_agreement.unwrap_or(f64::NAN)
+                );
+            }
+        }
+        summary.jpeg_frames += 1;
+        let low = |m: &mut Option<f64>, x: f64| *m = Some(m.map_or(x, |m: f64| m.min(x)));
+        low(
+            &mut summary.jpeg_agreement,
+            score.luma_agreement.unwrap_or(score.agreement),
+        );
+        low(
+            &mut summary.jpeg_fidelity_margin,
+            score.fidelity - score.reference,
+        );
     }
 }
 
@@ -300,7 +361,13 @@ fn shrink<T: ValueTree<Value = Session>>(
     minimal
 }
 
-fn save(dir: &Path, direction: Direction, found: &str, session: &Session, failure: &[String]) -> Option<PathBuf> {
+fn save(
+    dir: &Path,
+    direction: Direction,
+    found: &str,
+    session: &Session,
+    failure: &[String],
+) -> Option<PathBuf> {
     let regression = Regression {
         direction,
         found: found.to_owned(),
@@ -332,9 +399,12 @@ fn regressions(dir: &Path, direction: Direction) -> Result<Vec<(PathBuf, Regress
     paths.sort();
     let mut out = Vec::new();
     for path in paths {
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let r: Regression =
-            serde_json::from_str(&text).map_err(|e| format!("{}: not a regression file: {e}", path.display()))?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut de = serde_json::Deserializer::from_str(&text);
+        de.disable_recursion_limit();
+        let r = Regression::deserialize(&mut de)
+            .map_err(|e| format!("{}: not a regression file: {e}", path.display()))?;
         if r.direction == direction {
             out.push((path, r));
         }
@@ -359,7 +429,14 @@ pub fn report(summaries: &[Summary], sessions: u64) -> String {
             s.elapsed.as_secs_f64() * 1000.0 / (s.sessions + s.replayed).max(1) as f64,
             s.dropped,
             s.restarts,
-            s.jpeg_margin.map_or(String::new(), |m| format!(", lowest JPEG margin {m:.2} dB")),
+            match (s.jpeg_agreement, s.jpeg_fidelity_margin) {
+                (Some(a), Some(f)) => format!(
+                    ", {} JPEG frame(s): lowest agreement (luma, or gray/CMYK) with the encoder's own \
+                     decode {a:.2} dB, lowest fidelity against the original relative to it {f:+.2} dB",
+                    s.jpeg_frames
+                ),
+                _ => String::new(),
+            },
         );
         for (d, n) in &s.deviations {
             out += &format!("property:   {n:6} × {d}\n");
@@ -369,7 +446,9 @@ pub fn report(summaries: &[Summary], sessions: u64) -> String {
                 "property:   FAILED {} ({}){}\n",
                 f.found,
                 f.session.summary(),
-                f.saved.as_ref().map_or(String::new(), |p| format!(", saved as {}", p.display()))
+                f.saved
+                    .as_ref()
+                    .map_or(String::new(), |p| format!(", saved as {}", p.display()))
             );
             for line in f.failures.iter().take(5) {
                 out += &format!("property:     {line}\n");

@@ -44,7 +44,9 @@ impl PyValue {
             PyValue::Int(digits) => tag("i", Value::from(digits.as_str())),
             PyValue::Float(bits) => tag("f", Value::from(format!("{bits:016x}"))),
             PyValue::Str(s) => Value::from(s.as_str()),
-            PyValue::List(items) => tag("l", Value::Array(items.iter().map(Self::tagged).collect())),
+            PyValue::List(items) => {
+                tag("l", Value::Array(items.iter().map(Self::tagged).collect()))
+            }
             PyValue::Tuple(items) => {
                 tag("t", Value::Array(items.iter().map(Self::tagged).collect()))
             }
@@ -274,7 +276,8 @@ impl Session {
     /// Replies carry return data (Bidirectional or Multi-Client mode, on
     /// patterns 0 and 1).
     pub fn replies_with_data(&self) -> bool {
-        self.pattern < 2 && (self.mode.bidirectional() || matches!(self.mode, Mode::MultiClient { .. }))
+        self.pattern < 2
+            && (self.mode.bidirectional() || matches!(self.mode, Mode::MultiClient { .. }))
     }
 
     /// A one-line summary for reports.
@@ -282,17 +285,38 @@ impl Session {
         let mode = match self.mode {
             Mode::Plain => "plain".to_owned(),
             Mode::Bidirectional => "bidirectional".to_owned(),
-            Mode::MultiServer { servers, bidirectional } => {
-                format!("multi-server×{servers}{}", if bidirectional { "+bidi" } else { "" })
+            Mode::MultiServer {
+                servers,
+                bidirectional,
+            } => {
+                format!(
+                    "multi-server×{servers}{}",
+                    if bidirectional { "+bidi" } else { "" }
+                )
             }
-            Mode::MultiClient { clients, bidirectional } => {
-                format!("multi-client×{clients}{}", if bidirectional { "+bidi" } else { "" })
+            Mode::MultiClient {
+                clients,
+                bidirectional,
+            } => {
+                format!(
+                    "multi-client×{clients}{}",
+                    if bidirectional { "+bidi" } else { "" }
+                )
             }
         };
         let jpeg = self.jpeg.as_ref().map_or(String::new(), |j| {
-            format!(" jpeg {} q{}{}", j.colorspace, j.quality, if j.fast_dct { "" } else { " accurate-dct" })
+            format!(
+                " jpeg {} q{}{}",
+                j.colorspace,
+                j.quality,
+                if j.fast_dct { "" } else { " accurate-dct" }
+            )
         });
-        format!("p{} {mode}{jpeg}, {} frame(s)", self.pattern, self.steps.len())
+        format!(
+            "p{} {mode}{jpeg}, {} frame(s)",
+            self.pattern,
+            self.steps.len()
+        )
     }
 
     /// netgear's session configuration for it.

@@ -26,7 +26,10 @@ pub fn wire_value(v: &PyValue) -> Value {
         PyValue::Dict(pairs) => {
             let mut merged: Vec<(&PyValue, &PyValue)> = Vec::new();
             for (k, v) in pairs {
-                match merged.iter_mut().find(|(seen, _)| python_equal_keys(seen, k)) {
+                match merged
+                    .iter_mut()
+                    .find(|(seen, _)| python_equal_keys(seen, k))
+                {
                     Some(slot) => slot.1 = v,
                     None => merged.push((k, v)),
                 }
@@ -118,7 +121,9 @@ mod tests {
     #[test]
     fn truthiness_is_pythons() {
         let p = |t: &str| netgear::json::parse(t.as_bytes()).unwrap();
-        for falsy in ["0", "-0", "0.0", "-0.0", "\"\"", "[]", "{}", "false", "null", "0e5"] {
+        for falsy in [
+            "0", "-0", "0.0", "-0.0", "\"\"", "[]", "{}", "false", "null", "0e5",
+        ] {
             assert!(!truthy(&p(falsy)), "{falsy}");
         }
         for t in ["NaN", "1e-300", "\" \"", "[0]", "{\"\": 0}", "true", "10"] {

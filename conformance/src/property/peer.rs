@@ -151,7 +151,11 @@ fn spawn(
     let mut stderr = child.stderr.take().expect("piped stderr");
     let log = log.to_owned();
     thread::spawn(move || {
-        match std::fs::OpenOptions::new().create(true).append(true).open(&log) {
+        match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+        {
             Ok(mut f) => {
                 let _ = std::io::copy(&mut stderr, &mut f);
             }

@@ -21,6 +21,10 @@ pub const SLOW_JOINER_GUARD: Duration = Duration::from_millis(20);
 /// How long a pattern-2 sender waits to see a frame arrive before it counts
 /// it as dropped and sends the next.
 pub const DROP_WAIT: Duration = Duration::from_millis(300);
+/// A pattern-2 sender's pause between a frame seen to arrive and the next
+/// frame: a PUB socket with HWM 1 learns only with a delay that its queue
+/// has drained, and drops what it is handed before.
+pub const PUB_GAP: Duration = Duration::from_millis(5);
 /// The subscriber timeout of netgear's pattern-2 receivers: the safety
 /// net when a termination is lost.
 pub const SUBSCRIBER_TIMEOUT: Duration = Duration::from_secs(1);
@@ -90,10 +94,10 @@ pub enum Answer {
     Published,
     /// vidgear: `send()` returned `None`.
     Nothing,
-    /// netgear: the receiver rejected the frame.
-    Rejected(String),
-    /// netgear: the answer could not be decoded.
-    BadReply(String),
+    /// netgear: the receiver rejected the frame (its reason).
+    Rejected(#[allow(dead_code)] String),
+    /// netgear: the answer could not be decoded (code: text).
+    BadReply(#[allow(dead_code)] String),
     /// The send failed (the text of the error).
     Failed(String),
 }
@@ -116,6 +120,12 @@ pub struct Observed {
     pub sent: Vec<Option<SentObs>>,
     /// netgear senders: whether each close was acknowledged.
     pub closes: Vec<Result<bool, String>>,
+    /// vidgear senders: per step, simplejpeg's own decode of the JPEG it
+    /// sent (what the receiver should decode).
+    pub frame_refs: Vec<Option<Frame>>,
+    /// vidgear receivers: per receiver, simplejpeg's own decode of each
+    /// JPEG-compressed return frame of its list.
+    pub return_refs: Vec<Vec<Option<Frame>>>,
     /// The ports the receivers bound, in order (strings).
     pub ports: Vec<String>,
     /// What went wrong outside the protocol (a hang, a dead peer).
@@ -129,6 +139,7 @@ impl Observed {
         Observed {
             receivers: vec![ReceiverObs::default(); session.mode.receivers()],
             sent: vec![None; session.steps.len()],
+            frame_refs: vec![None; session.steps.len()],
             ports,
             ..Observed::default()
         }
@@ -141,7 +152,10 @@ impl Observed {
 
     /// Frames reported so far, per receiver.
     pub fn counts(&self) -> Vec<usize> {
-        self.receivers.iter().map(|r| r.got.len() + r.rejected.len()).collect()
+        self.receivers
+            .iter()
+            .map(|r| r.got.len() + r.rejected.len())
+            .collect()
     }
 }
 

@@ -170,116 +170,166 @@ fn raw_frame() -> impl Strategy<Value = FrameSpec> {
     })
 }
 
-/// A frame JPEG can carry in `colorspace`: uint8, H × W × channels (GRAY
-/// also H × W), natural content.
-fn jpeg_frame(colorspace: &str) -> impl Strategy<Value = FrameSpec> {
-    let channels = match colorspace {
-        "GRAY" => 1,
-        "RGB" | "BGR" => 3,
-        _ => 4,
-    };
-    let two_d = channels == 1;
-    (1usize..48, 1usize..48, any::<bool>(), any::<u64>()).prop_map(move |(h, w, flat, k)| {
-        FrameSpec {
-            dtype: "uint8".into(),
-            shape: if two_d && flat { vec![h, w] } else { vec![h, w, channels] },
-            content: Content::Natural(k % 100_000),
-        }
+/// The size and content of a frame JPEG can carry: H, W, whether a GRAY
+/// frame is H × W rather than H × W × 1, and the natural frame's index.
+#[derive(Debug, Clone)]
+struct JpegShape {
+    h: usize,
+    w: usize,
+    flat: bool,
+    k: u64,
+}
+
+fn jpeg_shape() -> impl Strategy<Value = JpegShape> {
+    (1usize..48, 1usize..48, any::<bool>(), 0u64..100_000).prop_map(|(h, w, flat, k)| JpegShape {
+        h,
+        w,
+        flat,
+        k,
     })
 }
 
-fn frame(jpeg: &Option<Jpeg>) -> BoxedStrategy<FrameSpec> {
+impl JpegShape {
+    /// The frame for `colorspace`: uint8, H × W × channels (GRAY also
+    /// H × W), natural content.
+    fn spec(&self, colorspace: &str) -> FrameSpec {
+        let channels = match colorspace {
+            "GRAY" => 1,
+            "RGB" | "BGR" => 3,
+            _ => 4,
+        };
+        FrameSpec {
+            dtype: "uint8".into(),
+            shape: if channels == 1 && self.flat {
+                vec![self.h, self.w]
+            } else {
+                vec![self.h, self.w, channels]
+            },
+            content: Content::Natural(self.k),
+        }
+    }
+}
+
+/// A frame of either kind; the session's JPEG setting picks one.
+fn any_frame() -> impl Strategy<Value = (FrameSpec, JpegShape)> {
+    (raw_frame(), jpeg_shape())
+}
+
+fn pick(jpeg: &Option<Jpeg>, (raw, shape): &(FrameSpec, JpegShape)) -> FrameSpec {
     match jpeg {
-        Some(j) => jpeg_frame(&j.colorspace).boxed(),
-        None => raw_frame().boxed(),
+        Some(j) => shape.spec(&j.colorspace),
+        None => raw.clone(),
     }
 }
 
 fn jpeg() -> impl Strategy<Value = Option<Jpeg>> {
-    let on = (prop::sample::select(COLORSPACES.to_vec()), 10u8..=100, any::<bool>()).prop_map(
-        |(colorspace, quality, fast_dct)| {
+    let on = (
+        prop::sample::select(COLORSPACES.to_vec()),
+        10u8..=100,
+        any::<bool>(),
+    )
+        .prop_map(|(colorspace, quality, fast_dct)| {
             Some(Jpeg {
                 colorspace: colorspace.to_owned(),
                 quality,
                 fast_dct,
             })
-        },
-    );
+        });
     prop_oneof![3 => Just(None), 1 => on]
 }
 
-fn mode(pattern: u8) -> BoxedStrategy<Mode> {
-    let multi = (1usize..=3, any::<bool>());
-    let server_hub = multi
-        .clone()
-        .prop_map(move |(servers, b)| Mode::MultiServer { servers, bidirectional: b && pattern == 1 });
-    let client_fan = multi
-        .prop_map(move |(clients, b)| Mode::MultiClient { clients, bidirectional: b && pattern == 1 });
-    match pattern {
-        0 => prop_oneof![1 => Just(Mode::Plain), 2 => Just(Mode::Bidirectional)].boxed(),
-        1 => prop_oneof![
-            2 => Just(Mode::Plain),
-            4 => Just(Mode::Bidirectional),
-            1 => server_hub,
-            1 => client_fan,
-        ]
-        .boxed(),
-        _ => prop_oneof![3 => Just(Mode::Plain), 1 => server_hub, 1 => client_fan].boxed(),
+/// The mode asked for, before the pattern constrains it.
+#[derive(Debug, Clone, Copy)]
+enum ModeKind {
+    Plain,
+    Bidirectional,
+    MultiServer,
+    MultiClient,
+}
+
+fn mode_kind() -> impl Strategy<Value = ModeKind> {
+    prop_oneof![
+        2 => Just(ModeKind::Plain),
+        3 => Just(ModeKind::Bidirectional),
+        1 => Just(ModeKind::MultiServer),
+        1 => Just(ModeKind::MultiClient),
+    ]
+}
+
+/// The mode a kind becomes on `pattern` with `frames` frames: pattern 0
+/// has no multi mode, pattern 2 no Bidirectional mode, and in Multi-Server
+/// mode every server sends a frame (a termination from a server it never
+/// heard from leaves vidgear's hub stuck, spec/07 §7.11).
+fn mode_of(kind: ModeKind, pattern: u8, many: usize, bidirectional: bool, frames: usize) -> Mode {
+    let bidirectional = bidirectional && pattern == 1;
+    match (kind, pattern) {
+        (ModeKind::Plain, _) | (ModeKind::Bidirectional, 2) => Mode::Plain,
+        (ModeKind::Bidirectional, _) | (ModeKind::MultiServer | ModeKind::MultiClient, 0) => {
+            Mode::Bidirectional
+        }
+        (ModeKind::MultiServer, _) if frames == 0 => Mode::Plain,
+        (ModeKind::MultiServer, _) => Mode::MultiServer {
+            servers: many.min(frames),
+            bidirectional,
+        },
+        (ModeKind::MultiClient, _) => Mode::MultiClient {
+            clients: many,
+            bidirectional,
+        },
     }
 }
 
-/// The steps: in Multi-Server mode every server sends at least one frame
-/// (a termination from a server it never heard from leaves vidgear's hub
-/// stuck, spec/07 §7.11), the servers taking turns.
-fn steps(mode: Mode, jpeg: Option<Jpeg>) -> BoxedStrategy<Vec<Step>> {
-    let step = (value(), frame(&jpeg));
-    match mode {
-        Mode::MultiServer { servers, .. } => vec(vec(step, 1..=3), servers)
-            .prop_map(|per_server| {
-                let longest = per_server.iter().map(Vec::len).max().unwrap_or(0);
-                let mut out = Vec::new();
-                for j in 0..longest {
-                    for (server, list) in per_server.iter().enumerate() {
-                        if let Some((message, frame)) = list.get(j) {
-                            out.push(Step { server, message: message.clone(), frame: frame.clone() });
-                        }
-                    }
-                }
-                out
+/// What a receiver may answer with, of either kind.
+fn any_ret() -> impl Strategy<Value = (bool, PyValue, (FrameSpec, JpegShape))> {
+    (prop::bool::weighted(0.25), value(), any_frame())
+}
+
+/// A whole session. Its parts are drawn independently and then fitted
+/// together, so that each shrinks on its own (fewer frames, fewer peers,
+/// simpler values, a simpler configuration).
+pub fn session() -> impl Strategy<Value = Session> {
+    let pattern = prop_oneof![3 => Just(0u8), 3 => Just(1u8), 2 => Just(2u8)];
+    let config = (pattern, mode_kind(), 1usize..=3, any::<bool>(), jpeg());
+    let steps = vec((value(), any_frame()), 0..=6);
+    let returns = vec(vec(any_ret(), 0..=6), 3);
+    (config, steps, returns).prop_map(|((pattern, kind, many, bidi, jpeg), steps, returns)| {
+        let mode = mode_of(kind, pattern, many, bidi, steps.len());
+        let servers = mode.servers();
+        let steps: Vec<Step> = steps
+            .iter()
+            .enumerate()
+            .map(|(i, (message, frame))| Step {
+                server: i % servers,
+                message: message.clone(),
+                frame: pick(&jpeg, frame),
             })
-            .boxed(),
-        _ => vec(step, 0..=6)
-            .prop_map(|list| {
-                list.into_iter()
-                    .map(|(message, frame)| Step { server: 0, message, frame })
+            .collect();
+        let carries =
+            pattern < 2 && (mode.bidirectional() || matches!(mode, Mode::MultiClient { .. }));
+        let returns = returns
+            .iter()
+            .take(mode.receivers())
+            .map(|list| {
+                if !carries {
+                    return Vec::new();
+                }
+                list.iter()
+                    .map(|(is_frame, v, frame)| {
+                        if *is_frame {
+                            Ret::Frame(pick(&jpeg, frame))
+                        } else {
+                            Ret::Json(v.clone())
+                        }
+                    })
                     .collect()
             })
-            .boxed(),
-    }
-}
-
-fn returns(pattern: u8, mode: Mode, jpeg: Option<Jpeg>) -> BoxedStrategy<Vec<Vec<Ret>>> {
-    let carries = pattern < 2 && (mode.bidirectional() || matches!(mode, Mode::MultiClient { .. }));
-    if !carries {
-        return Just(vec![Vec::new(); mode.receivers()]).boxed();
-    }
-    let ret = prop_oneof![3 => value().prop_map(Ret::Json), 1 => frame(&jpeg).prop_map(Ret::Frame)];
-    vec(vec(ret, 0..=6), mode.receivers()).boxed()
-}
-
-/// A whole session.
-pub fn session() -> impl Strategy<Value = Session> {
-    let config = prop_oneof![3 => Just(0u8), 3 => Just(1u8), 2 => Just(2u8)]
-        .prop_flat_map(|pattern| (Just(pattern), mode(pattern), jpeg()));
-    config.prop_flat_map(|(pattern, mode, jpeg)| {
-        (steps(mode, jpeg.clone()), returns(pattern, mode, jpeg.clone())).prop_map(
-            move |(steps, returns)| Session {
-                pattern,
-                mode,
-                jpeg: jpeg.clone(),
-                steps,
-                returns,
-            },
-        )
+            .collect();
+        Session {
+            pattern,
+            mode,
+            jpeg,
+            steps,
+            returns,
+        }
     })
 }

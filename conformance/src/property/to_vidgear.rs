@@ -23,7 +23,7 @@ use super::normalize::wire_value;
 use super::peer::{Event, Peer};
 use super::run::{
     event_of, frame_of, handed_over, harness_terminate, Answer, End, Got, HandedOver, Observed,
-    SentObs, DROP_WAIT, SLOW_JOINER_GUARD, STEP_LIMIT,
+    SentObs, DROP_WAIT, PUB_GAP, SLOW_JOINER_GUARD, STEP_LIMIT,
 };
 
 /// What the runner knows while the session runs.
@@ -53,7 +53,21 @@ impl Run<'_> {
         }
         let client = v.get("client").and_then(Value::as_i64).unwrap_or(0) as usize;
         match ev {
-            "bound" => self.bound = Some(Ok(())),
+            "bound" => {
+                self.bound = Some(Ok(()));
+                if let Some(Value::Array(per_client)) = v.get("references") {
+                    self.obs.return_refs = per_client
+                        .iter()
+                        .map(|list| match list {
+                            Value::Array(refs) => refs
+                                .iter()
+                                .map(|r| r.get("nd").and_then(|f| frame_of(Some(f)).ok()))
+                                .collect(),
+                            _ => Vec::new(),
+                        })
+                        .collect();
+                }
+            }
             "refused" => self.bound = Some(Err(text(&v, "error"))),
             "frame" => {
                 let message = match handed_over(v.get("message")) {
@@ -67,7 +81,11 @@ impl Run<'_> {
                 let port = v.get("port").filter(|p| !p.is_null()).cloned();
                 let frame = frame_of(v.get("frame").and_then(|f| f.get("nd")));
                 if let Some(r) = self.obs.receivers.get_mut(client) {
-                    r.got.push(Got { port, message, frame });
+                    r.got.push(Got {
+                        port,
+                        message,
+                        frame,
+                    });
                 }
             }
             "end" => {
@@ -80,8 +98,14 @@ impl Run<'_> {
                 }
             }
             "done" => self.done = true,
-            "error" => self.obs.errors.push(format!("control peer: {}", text(&v, "error"))),
-            _ => self.obs.errors.push(format!("unexpected event {}", v.to_python_json())),
+            "error" => self
+                .obs
+                .errors
+                .push(format!("control peer: {}", text(&v, "error"))),
+            _ => self
+                .obs
+                .errors
+                .push(format!("unexpected event {}", v.to_python_json())),
         }
     }
 
@@ -115,10 +139,19 @@ fn instruction(session: &Session, address: &str, ports: &[String], sid: u64) -> 
     m.insert("sid", sid);
     m.insert("pattern", u64::from(session.pattern));
     m.insert("bidirectional", session.mode.bidirectional());
-    m.insert("multiserver", matches!(session.mode, Mode::MultiServer { .. }));
-    m.insert("multiclient", matches!(session.mode, Mode::MultiClient { .. }));
+    m.insert(
+        "multiserver",
+        matches!(session.mode, Mode::MultiServer { .. }),
+    );
+    m.insert(
+        "multiclient",
+        matches!(session.mode, Mode::MultiClient { .. }),
+    );
     m.insert("address", address);
-    m.insert("ports", Value::Array(ports.iter().map(|p| Value::from(p.as_str())).collect()));
+    m.insert(
+        "ports",
+        Value::Array(ports.iter().map(|p| Value::from(p.as_str())).collect()),
+    );
     m.insert("subscriber_timeout", 5u64);
     if let Some(j) = &session.jpeg {
         let mut jm = Map::new();
@@ -182,7 +215,13 @@ fn answer(media: &Media, outcome: Outcome) -> Answer {
 }
 
 /// Runs the session; never hangs longer than `STEP_LIMIT` per wait.
-pub fn run(peer: &mut Peer, session: &Session, address: &str, ports: Vec<String>, sid: u64) -> Observed {
+pub fn run(
+    peer: &mut Peer,
+    session: &Session,
+    address: &str,
+    ports: Vec<String>,
+    sid: u64,
+) -> Observed {
     let mut run = Run {
         session,
         sid,
@@ -196,12 +235,16 @@ pub fn run(peer: &mut Peer, session: &Session, address: &str, ports: Vec<String>
         return run.obs;
     }
     if !run.wait(peer, STEP_LIMIT, |r| r.bound.is_some()) {
-        run.obs.errors.push("vidgear's receivers never bound".into());
+        run.obs
+            .errors
+            .push("vidgear's receivers never bound".into());
         run.obs.peer_broken = true;
         return run.obs;
     }
     if let Some(Err(e)) = run.bound.take() {
-        run.obs.errors.push(format!("vidgear refused the configuration: {e}"));
+        run.obs
+            .errors
+            .push(format!("vidgear refused the configuration: {e}"));
         return run.obs;
     }
     let mut servers = match servers(session, address, &ports) {
@@ -214,7 +257,9 @@ pub fn run(peer: &mut Peer, session: &Session, address: &str, ports: Vec<String>
     };
     send_steps(&mut run, peer, &mut servers);
     for server in servers {
-        run.obs.closes.push(server.close().map_err(|e| e.to_string()));
+        run.obs
+            .closes
+            .push(server.close().map_err(|e| e.to_string()));
     }
     finish(&mut run, peer, address, &ports);
     run.obs
@@ -230,7 +275,9 @@ fn send_steps(run: &mut Run, peer: &mut Peer, servers: &mut [Server]) {
         let payload = match media.encode(step.frame.frame()) {
             Ok(p) => p,
             Err(e) => {
-                run.obs.errors.push(format!("step {k}: netgear cannot compress its frame: {e}"));
+                run.obs
+                    .errors
+                    .push(format!("step {k}: netgear cannot compress its frame: {e}"));
                 continue;
             }
         };
@@ -238,8 +285,14 @@ fn send_steps(run: &mut Run, peer: &mut Peer, servers: &mut [Server]) {
         let sent = servers[step.server].send_value(payload, wire_value(&step.message));
         let failed = sent.is_err();
         run.obs.sent[k] = Some(match sent {
-            Ok(s) => SentObs { port: s.port.clone(), answer: answer(&media, s.outcome) },
-            Err(e) => SentObs { port: None, answer: Answer::Failed(e.to_string()) },
+            Ok(s) => SentObs {
+                port: s.port.clone(),
+                answer: answer(&media, s.outcome),
+            },
+            Err(e) => SentObs {
+                port: None,
+                answer: Answer::Failed(e.to_string()),
+            },
         });
         if failed {
             return;
@@ -248,18 +301,26 @@ fn send_steps(run: &mut Run, peer: &mut Peer, servers: &mut [Server]) {
         let total = |r: &Run| r.obs.counts().iter().sum::<usize>();
         let base: usize = before.iter().sum();
         let everyone = |r: &Run| {
-            r.obs.receivers.iter().zip(&before).all(|(rx, then)| {
-                rx.got.len() + rx.rejected.len() > *then || rx.end.is_some()
-            })
+            r.obs
+                .receivers
+                .iter()
+                .zip(&before)
+                .all(|(rx, then)| rx.got.len() + rx.rejected.len() > *then || rx.end.is_some())
         };
         let arrived = if session.pattern < 2 {
             run.wait(peer, STEP_LIMIT, |r| total(r) > base || r.obs.all_ended())
         } else {
             run.wait(peer, DROP_WAIT, everyone);
+            // Let the publisher's socket learn that its queue is empty
+            // again (libzmq processes that news at most every millisecond
+            // or so, and a PUB with HWM 1 drops a frame sent before it).
+            thread::sleep(PUB_GAP);
             true
         };
         if !arrived {
-            run.obs.errors.push(format!("vidgear never handed over frame {k}"));
+            run.obs
+                .errors
+                .push(format!("vidgear never handed over frame {k}"));
             run.obs.peer_broken = true;
             return;
         }
@@ -280,7 +341,9 @@ fn finish(run: &mut Run, peer: &mut Peer, address: &str, ports: &[String]) {
             if rx.end.is_none() {
                 rx.harness_terminated = true;
                 if let Err(e) = harness_terminate(address, &ports[c], run.session.pattern) {
-                    run.obs.errors.push(format!("harness termination of client {c}: {e}"));
+                    run.obs
+                        .errors
+                        .push(format!("harness termination of client {c}: {e}"));
                 }
             }
         }
@@ -290,7 +353,9 @@ fn finish(run: &mut Run, peer: &mut Peer, address: &str, ports: &[String]) {
         let waiting: Vec<usize> = (0..run.obs.receivers.len())
             .filter(|&c| run.obs.receivers[c].end.is_none())
             .collect();
-        run.obs.errors.push(format!("vidgear receivers {waiting:?} never ended"));
+        run.obs
+            .errors
+            .push(format!("vidgear receivers {waiting:?} never ended"));
         run.obs.peer_broken = true;
     }
 }

@@ -13,6 +13,7 @@
 //!
 //! Not published: it is netgear's evidence, not its API.
 
+pub mod jpegcheck;
 pub mod matrix;
 pub mod property;
 pub mod venv;

@@ -88,6 +88,10 @@ pub enum Kind {
     Jpeg(super::jpeg::JpegCell),
     /// Multi-Server and Multi-Client mode (conform/multi.rs).
     Multi(super::multi::MultiCell),
+    /// JPEG in the multi modes (conform/multi_jpeg.rs).
+    MultiJpeg(super::multi_jpeg::MultiJpegCell),
+    /// Termination while frames are in flight (conform/inflight.rs).
+    InFlight(super::inflight::InFlightCell),
 }
 
 #[derive(Debug, Clone)]
@@ -107,6 +111,8 @@ impl Cell {
             Kind::Refusal { who, role } => format!("refusal/{who}/{role}-bidirectional-pattern2"),
             Kind::Jpeg(cell) => cell.id(),
             Kind::Multi(cell) => cell.id(),
+            Kind::MultiJpeg(cell) => cell.id(),
+            Kind::InFlight(cell) => cell.id(),
         }
     }
 
@@ -118,6 +124,8 @@ impl Cell {
             Kind::Refusal { who, .. } => *who == Impl::Python,
             Kind::Jpeg(cell) => cell.uses_python(),
             Kind::Multi(cell) => cell.uses_python(),
+            Kind::MultiJpeg(cell) => cell.uses_python(),
+            Kind::InFlight(cell) => cell.uses_python(),
         }
     }
 }
@@ -257,6 +265,32 @@ pub fn cases() -> Vec<Case> {
     ]
 }
 
+fn published(name: &'static str, shape: &'static str, dtype: &'static str, ipc: bool) -> Case {
+    Case {
+        name,
+        bidirectional: false,
+        shape,
+        dtype,
+        message: None,
+        ret: Return::Nothing,
+        ipc,
+    }
+}
+
+/// The payload cases of pattern 2 (no replies, so no bidirectional mode).
+pub fn pubsub_cases() -> Vec<Case> {
+    vec![
+        published("plain", "480,640,3", "uint8", false),
+        published("plain-ipc", "480,640,3", "uint8", true),
+        published("shape-odd", "17,31,3", "uint8", false),
+        published("shape-1d", "1001", "uint8", false),
+        published("depth-u16", "480,640", "uint16", false),
+        published("float32", "240,320,3", "float32", false),
+        published("bool", "64,64", "bool", false),
+        published("int16-ipc", "31,17,2", "int16", true),
+    ]
+}
+
 /// Every cell.
 pub fn matrix() -> Vec<Cell> {
     let pairs = [
@@ -267,8 +301,13 @@ pub fn matrix() -> Vec<Cell> {
     ];
     let mut cells = Vec::new();
     for (sender, receiver) in pairs {
-        for pattern in [0u8, 1] {
-            for case in cases() {
+        for pattern in [0u8, 1, 2] {
+            let cases = if pattern == 2 {
+                pubsub_cases()
+            } else {
+                cases()
+            };
+            for case in cases {
                 cells.push(Cell {
                     kind: Kind::Stream {
                         sender,
@@ -284,6 +323,7 @@ pub fn matrix() -> Vec<Cell> {
     cells.extend(super::multi::cells().into_iter().map(|m| Cell {
         kind: Kind::Multi(m),
     }));
+    cells.extend(super::inflight::cells());
     for who in [Impl::Rust, Impl::Python] {
         for role in ["send", "receive"] {
             cells.push(Cell {

@@ -7,8 +7,10 @@
 
 mod cases;
 pub(crate) mod check;
+mod inflight;
 mod jpeg;
 mod multi;
+mod multi_jpeg;
 mod report;
 pub(crate) mod runner;
 

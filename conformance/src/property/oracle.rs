@@ -18,6 +18,7 @@ use super::model::{FrameSpec, Jpeg, Mode, Ret, Session};
 use super::normalize::{truthy, wire_value};
 use super::run::{Answer, End, Got, Observed};
 use super::Direction;
+use crate::jpegcheck::{check_padding, kept};
 use crate::matrix::check::{same, show};
 
 // A decoded JPEG frame is compared (PSNR, dB) with what the encoder's own
@@ -308,18 +309,6 @@ fn check_frame(
     Ok(())
 }
 
-/// The channels JPEG keeps, by position in the pixel (the others are
-/// padding or alpha, which decoders fill with 255).
-fn colour_channels(cs: Colorspace) -> &'static [usize] {
-    match cs {
-        Colorspace::Gray => &[0],
-        Colorspace::Rgb | Colorspace::Bgr => &[0, 1, 2],
-        Colorspace::Rgbx | Colorspace::Bgrx | Colorspace::Rgba | Colorspace::Bgra => &[0, 1, 2],
-        Colorspace::Xbgr | Colorspace::Xrgb | Colorspace::Abgr | Colorspace::Argb => &[1, 2, 3],
-        Colorspace::Cmyk => &[0, 1, 2, 3],
-    }
-}
-
 /// The JPEG frame `got` against the original and against what the
 /// encoder's own library decodes from the same bitstream, over the colour
 /// channels, after checking the decoded shape and the padding channels.
@@ -364,22 +353,8 @@ fn jpeg_psnr(
         ));
     }
     let n = cs.channels();
-    let keep = colour_channels(cs);
-    let pick = |data: &[u8]| -> Vec<u8> {
-        data.chunks(n)
-            .flat_map(|px| keep.iter().map(move |&i| px[i]))
-            .collect()
-    };
-    if let Some(i) = got
-        .data()
-        .chunks(n)
-        .position(|px| (0..n).any(|i| !keep.contains(&i) && px[i] != 255))
-    {
-        return Err(format!(
-            "pixel {i} has a padding channel other than 255: {:?}",
-            &got.data()[i * n..i * n + n]
-        ));
-    }
+    check_padding(cs, got)?;
+    let pick = |data: &[u8]| kept(cs, data);
     let (base, mine, theirs) = (
         pick(original.data()),
         pick(got.data()),
@@ -597,5 +572,184 @@ fn check_ends(
             }
             Ok(_) => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::property::model::{Content, PyValue, Step};
+    use crate::property::run::{ReceiverObs, SentObs};
+
+    fn raw(dtype: &str, shape: &[usize], seed: u64) -> FrameSpec {
+        FrameSpec {
+            dtype: dtype.into(),
+            shape: shape.to_vec(),
+            content: Content::Random(seed),
+        }
+    }
+
+    fn session(pattern: u8, mode: Mode, message: PyValue, frame: FrameSpec) -> Session {
+        Session {
+            pattern,
+            mode,
+            jpeg: None,
+            steps: vec![Step {
+                server: 0,
+                message,
+                frame,
+            }],
+            returns: vec![vec![Ret::Json(PyValue::Str("ok".into()))]],
+        }
+    }
+
+    /// What a faithful run of a one-frame session observes.
+    fn faithful(s: &Session, direction: Direction, message: Option<Value>) -> Observed {
+        let mut obs = Observed::new(s, vec!["7000".into()]);
+        obs.receivers[0] = ReceiverObs {
+            got: vec![Got {
+                port: None,
+                message,
+                frame: Ok(s.steps[0].frame.frame()),
+            }],
+            end: Some(End::Terminated),
+            ..ReceiverObs::default()
+        };
+        let answer = match (s.pattern, direction) {
+            (2, Direction::ToVidgear) => Answer::Published,
+            (2, Direction::FromVidgear) => Answer::Nothing,
+            _ => Answer::Json(Value::from("ok")),
+        };
+        obs.sent[0] = Some(SentObs { port: None, answer });
+        if direction == Direction::ToVidgear {
+            obs.closes.push(Ok(s.pattern == 1));
+        }
+        obs
+    }
+
+    #[test]
+    fn a_faithful_session_passes_and_names_vidgears_falsy_message_deviation() {
+        let s = session(
+            1,
+            Mode::Bidirectional,
+            PyValue::Int("0".into()),
+            raw("uint16", &[2, 3], 1),
+        );
+        let v = judge(
+            &s,
+            Direction::ToVidgear,
+            &faithful(&s, Direction::ToVidgear, Some(Value::Null)),
+        );
+        assert!(v.failures.is_empty(), "{:?}", v.failures);
+        assert!(v.deviations.contains(FALSY_AS_NONE));
+        // netgear must deliver the 0 itself.
+        let v = judge(
+            &s,
+            Direction::FromVidgear,
+            &faithful(&s, Direction::FromVidgear, Some(Value::Null)),
+        );
+        assert!(
+            v.failures[0].contains("message null, expected 0"),
+            "{:?}",
+            v.failures
+        );
+    }
+
+    #[test]
+    fn one_changed_byte_fails() {
+        let s = session(
+            0,
+            Mode::Bidirectional,
+            PyValue::None,
+            raw("float32", &[4], 2),
+        );
+        let mut obs = faithful(&s, Direction::FromVidgear, Some(Value::Null));
+        let frame = s.steps[0].frame.frame();
+        let mut bytes = frame.data().to_vec();
+        bytes[5] ^= 1;
+        obs.receivers[0].got[0].frame =
+            netgear::Frame::new(frame.dtype(), frame.shape().to_vec(), bytes)
+                .map_err(|e| e.to_string());
+        let v = judge(&s, Direction::FromVidgear, &obs);
+        assert!(
+            v.failures[0].contains("bytes differ from byte 5"),
+            "{:?}",
+            v.failures
+        );
+    }
+
+    #[test]
+    fn a_lost_frame_fails_on_pattern_1_and_is_counted_on_pattern_2() {
+        for (pattern, mode) in [(1, Mode::Plain), (2, Mode::Plain)] {
+            let s = session(pattern, mode, PyValue::None, raw("bool", &[3], 3));
+            let mut obs = faithful(&s, Direction::ToVidgear, None);
+            obs.receivers[0].got.clear();
+            if pattern == 1 {
+                obs.sent[0] = Some(SentObs {
+                    port: None,
+                    answer: Answer::Delivered,
+                });
+            }
+            let v = judge(&s, Direction::ToVidgear, &obs);
+            if pattern == 1 {
+                assert!(
+                    v.failures
+                        .iter()
+                        .any(|f| f.contains("got 0 frame(s), expected 1")),
+                    "{:?}",
+                    v.failures
+                );
+            } else {
+                assert!(v.failures.is_empty(), "{:?}", v.failures);
+                assert_eq!(v.dropped, 1);
+            }
+        }
+    }
+
+    #[test]
+    fn a_jpeg_frame_with_red_and_blue_swapped_fails() {
+        let mut s = session(
+            0,
+            Mode::Plain,
+            PyValue::None,
+            FrameSpec {
+                dtype: "uint8".into(),
+                shape: vec![32, 40, 3],
+                content: Content::Natural(7),
+            },
+        );
+        let jpeg = Jpeg {
+            colorspace: "RGB".into(),
+            quality: 90,
+            fast_dct: true,
+        };
+        s.jpeg = Some(jpeg.clone());
+        let original = s.steps[0].frame.frame();
+        let options = jpeg.options();
+        let decoded = netgear::jpeg::decode(
+            &netgear::jpeg::encode(&original, &options).unwrap(),
+            &options,
+        )
+        .unwrap();
+        let mut obs = faithful(&s, Direction::ToVidgear, None);
+        obs.sent[0] = Some(SentObs {
+            port: None,
+            answer: Answer::Delivered,
+        });
+        obs.receivers[0].got[0].frame = Ok(decoded.clone());
+        assert!(judge(&s, Direction::ToVidgear, &obs).failures.is_empty());
+        let swapped: Vec<u8> = decoded
+            .data()
+            .chunks(3)
+            .flat_map(|p| [p[2], p[1], p[0]])
+            .collect();
+        obs.receivers[0].got[0].frame =
+            netgear::Frame::new(Dtype::Uint8, vec![32, 40, 3], swapped).map_err(|e| e.to_string());
+        let v = judge(&s, Direction::ToVidgear, &obs);
+        assert!(
+            v.failures[0].contains("its luma decoded"),
+            "{:?}",
+            v.failures
+        );
     }
 }

@@ -396,11 +396,13 @@ fn harness_end(run: &mut Run, peer: &mut Peer, address: &str, ports: &[String]) 
         if run.obs.receivers[c].end.is_some() {
             continue;
         }
-        run.obs.receivers[c].harness_terminated = true;
-        if let Err(e) = harness_terminate(address, &port, pattern) {
-            run.obs
+        match harness_terminate(address, &port, pattern) {
+            // Unacknowledged on pattern 1: it had ended by itself, late.
+            Ok(ack) => run.obs.receivers[c].harness_terminated = ack || pattern != 1,
+            Err(e) => run
+                .obs
                 .errors
-                .push(format!("harness termination of receiver {c}: {e}"));
+                .push(format!("harness termination of receiver {c}: {e}")),
         }
     }
     let limit = STEP_LIMIT + SUBSCRIBER_TIMEOUT;

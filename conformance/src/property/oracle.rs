@@ -17,6 +17,7 @@ use netgear::{Dtype, Frame};
 use super::model::{FrameSpec, Jpeg, Mode, Ret, Session};
 use super::normalize::{truthy, wire_value};
 use super::run::{Answer, End, Got, Observed};
+use super::strategy::MAX_ACCEPTED_DEPTH;
 use super::Direction;
 use crate::jpegcheck::{check_padding, kept};
 use crate::matrix::check::{same, show};
@@ -30,18 +31,17 @@ use crate::matrix::check::{same, show};
 // frames 3 or 4 pixels wide. Over 5,000 generated frames of every
 // colourspace, 1 × 1 to 47 × 47, quality 10 to 100, both directions, the
 // agreement never fell below 40.4 dB in luma, 22.7 dB in the colour
-// channels together, 36.6 dB in gray (quality 100, fast IDCT) and 32.1 dB
-// in CMYK. A wrong channel order, colourspace conversion or size, or a
-// damaged bitstream, lands far below the bounds.
+// channels together, 36.6 dB in gray (quality 100, fast IDCT) and 27.7 dB
+// in CMYK (4 pixels wide). A wrong channel order, colourspace conversion
+// or size, or a damaged bitstream, lands far below the bounds.
 
 /// Colour frames: the luma (JFIF's Y) of the two decodes...
 pub const LUMA_AGREEMENT_DB: f64 = 36.0;
-/// ...and all colour channels together (chroma upsampling).
+/// ...and all colour channels together (chroma upsampling); CMYK frames,
+/// which have no luma to separate out, likewise.
 pub const CHROMA_AGREEMENT_DB: f64 = 20.0;
 /// GRAY frames.
 pub const GRAY_AGREEMENT_DB: f64 = 33.0;
-/// CMYK frames (no luma to separate out).
-pub const CMYK_AGREEMENT_DB: f64 = 28.0;
 
 /// A deviation or quirk the oracle applied.
 pub type Deviation = &'static str;
@@ -54,9 +54,12 @@ pub const NO_TERMINATION_P2_MULTICLIENT: Deviation =
 /// spec/07 §7.12.
 pub const LOST_TERMINATION_P2: Deviation =
     "spec/07 §7.12: vidgear's pattern-2 termination message was lost (linger 0 at close)";
+/// spec/07 §7.15.
+pub const DEPTH_LIMIT: Deviation =
+    "spec/07 §7.15: netgear rejects JSON nested deeper than its limit (too-deep); vidgear has none";
 /// spec/06 §6.3.4.
 pub const ROUND_ROBIN_MISSED: Deviation =
-    "spec/06 §6.3.4: the round robin left a client that never replied without a termination message";
+    "spec/06 §6.3.4: the round robin left a client the server never counted (no reply it could decode) without a termination message";
 /// vidgear's API.
 pub const NO_MESSAGE_IN_API: Deviation =
     "spec/06 §6.3.3: vidgear's recv() hands over no message outside Bidirectional and Multi-Server mode";
@@ -88,7 +91,7 @@ pub fn judge(session: &Session, direction: Direction, obs: &Observed) -> Verdict
     }
     let owners = assign(session, direction, obs, &mut v);
     check_answers(session, direction, obs, &owners, &mut v);
-    check_ends(session, direction, obs, &owners, &mut v);
+    check_ends(session, direction, obs, &mut v);
     v
 }
 
@@ -96,78 +99,200 @@ pub fn judge(session: &Session, direction: Direction, obs: &Observed) -> Verdict
 type Owners = Vec<Option<(usize, usize)>>;
 
 /// Matches every frame each receiver got against the steps, in order:
-/// all of them (patterns 0 and 1), exactly those the sender's answers say
-/// it got (Multi-Client, pattern 1), or a subsequence (pattern 2, where
-/// PUB drops by design: counted, never wrong).
+/// all of them (patterns 0 and 1), one receiver's share of them
+/// (Multi-Client, pattern 1), or a subsequence (pattern 2, where PUB
+/// drops by design: counted, never wrong).
 fn assign(session: &Session, direction: Direction, obs: &Observed, v: &mut Verdict) -> Owners {
     let mut owners: Owners = vec![None; session.steps.len()];
-    let multiclient = matches!(session.mode, Mode::MultiClient { .. });
+    let steps = 0..session.steps.len();
+    if session.pattern < 2 && matches!(session.mode, Mode::MultiClient { .. }) {
+        deal(session, direction, obs, &mut owners, v);
+        return owners;
+    }
+    let (rejects, expected): (Vec<usize>, Vec<usize>) =
+        steps.partition(|&k| netgear_rejects(session, direction, k));
     for (c, rx) in obs.receivers.iter().enumerate() {
-        for r in &rx.rejected {
-            v.fail(format!("receiver {c} rejected a message: {r}"));
-        }
-        let expected: Vec<usize> = if session.pattern < 2 && multiclient {
-            (0..session.steps.len())
-                .filter(|&k| answered_by(obs, k) == Some(c))
-                .collect()
-        } else {
-            (0..session.steps.len()).collect()
-        };
+        check_rejections(session, c, &rx.rejected, rejects.len(), v);
         if session.pattern < 2 {
-            if rx.got.len() != expected.len() {
-                v.fail(format!(
-                    "receiver {c} got {} frame(s), expected {} (steps {expected:?})",
-                    rx.got.len(),
-                    expected.len()
-                ));
-            }
-            for (j, (got, &k)) in rx.got.iter().zip(&expected).enumerate() {
-                if let Err(e) = matches(session, direction, obs, k, got, v) {
-                    v.fail(format!("receiver {c}, its frame {j} (step {k}): {e}"));
-                    break;
-                }
-                owners[k] = Some((c, j));
-            }
+            every_one(session, direction, obs, c, &expected, &mut owners, v);
         } else {
-            let mut cursor = 0;
-            for (j, got) in rx.got.iter().enumerate() {
-                let found = (cursor..expected.len()).find(|&i| {
-                    matches(
-                        session,
-                        direction,
-                        obs,
-                        expected[i],
-                        got,
-                        &mut Verdict::default(),
-                    )
-                    .is_ok()
-                });
-                match found {
-                    Some(i) => {
-                        let _ = matches(session, direction, obs, expected[i], got, v);
-                        owners[expected[i]].get_or_insert((c, j));
-                        cursor = i + 1;
-                    }
-                    None => {
-                        let why = expected
-                            .get(cursor)
-                            .map(|&k| {
-                                matches(session, direction, obs, k, got, &mut Verdict::default())
-                            })
-                            .and_then(Result::err)
-                            .unwrap_or_else(|| "no frame was left to come".into());
-                        v.fail(format!(
-                            "receiver {c}, its frame {j}: none of the frames still to come \
-                             (duplicated, reordered or corrupt); against step {cursor}: {why}"
-                        ));
-                        break;
-                    }
-                }
-            }
-            v.dropped += expected.len().saturating_sub(rx.got.len());
+            subsequence(session, direction, obs, c, &expected, &mut owners, v);
         }
     }
     owners
+}
+
+/// Patterns 0 and 1, one receiver: exactly the `expected` steps, in order.
+fn every_one(
+    session: &Session,
+    direction: Direction,
+    obs: &Observed,
+    c: usize,
+    expected: &[usize],
+    owners: &mut Owners,
+    v: &mut Verdict,
+) {
+    let got = &obs.receivers[c].got;
+    if got.len() != expected.len() {
+        v.fail(format!(
+            "receiver {c} got {} frame(s), expected {} (steps {expected:?})",
+            got.len(),
+            expected.len()
+        ));
+    }
+    for (j, (frame, &k)) in got.iter().zip(expected).enumerate() {
+        if let Err(e) = matches(session, direction, obs, k, frame, v) {
+            v.fail(format!("receiver {c}, its frame {j} (step {k}): {e}"));
+            break;
+        }
+        owners[k] = Some((c, j));
+    }
+}
+
+/// Pattern 2: what receiver `c` got is a subsequence of the steps.
+fn subsequence(
+    session: &Session,
+    direction: Direction,
+    obs: &Observed,
+    c: usize,
+    expected: &[usize],
+    owners: &mut Owners,
+    v: &mut Verdict,
+) {
+    let got = &obs.receivers[c].got;
+    let fits =
+        |k: usize, frame: &Got| matches(session, direction, obs, k, frame, &mut Verdict::default());
+    let mut cursor = 0;
+    for (j, frame) in got.iter().enumerate() {
+        match (cursor..expected.len()).find(|&i| fits(expected[i], frame).is_ok()) {
+            Some(i) => {
+                let _ = matches(session, direction, obs, expected[i], frame, v);
+                owners[expected[i]].get_or_insert((c, j));
+                cursor = i + 1;
+            }
+            None => {
+                let why = expected
+                    .get(cursor)
+                    .map(|&k| fits(k, frame))
+                    .and_then(Result::err)
+                    .unwrap_or_else(|| "no frame was left to come".into());
+                v.fail(format!(
+                    "receiver {c}, its frame {j}: none of the frames still to come \
+                     (duplicated, reordered or corrupt); against step {cursor}: {why}"
+                ));
+                return;
+            }
+        }
+    }
+    v.dropped += expected.len().saturating_sub(got.len());
+}
+
+/// Multi-Client, pattern 1: every step reaches exactly one receiver, as
+/// its next frame, and it is the receiver the answer's `port` names (when
+/// the answer could be decoded; else the one whose next frame it is).
+fn deal(
+    session: &Session,
+    direction: Direction,
+    obs: &Observed,
+    owners: &mut Owners,
+    v: &mut Verdict,
+) {
+    let n = obs.receivers.len();
+    let mut next = vec![0usize; n];
+    let mut rejects = vec![0usize; n];
+    for k in 0..session.steps.len() {
+        let named = answered_by(obs, k);
+        if netgear_rejects(session, direction, k) {
+            match named {
+                Some(c) => rejects[c] += 1,
+                None => v.fail(format!("step {k}: its rejection answer names no receiver")),
+            }
+            continue;
+        }
+        let candidates: Vec<usize> = (0..n)
+            .filter(|&c| {
+                obs.receivers[c].got.get(next[c]).is_some_and(|frame| {
+                    matches(session, direction, obs, k, frame, &mut Verdict::default()).is_ok()
+                })
+            })
+            .collect();
+        match named.or(candidates.first().copied()) {
+            Some(c) if candidates.contains(&c) => {
+                let _ = matches(
+                    session,
+                    direction,
+                    obs,
+                    k,
+                    &obs.receivers[c].got[next[c]],
+                    v,
+                );
+                owners[k] = Some((c, next[c]));
+                next[c] += 1;
+            }
+            Some(c) => {
+                let why = obs.receivers[c]
+                    .got
+                    .get(next[c])
+                    .map(|frame| {
+                        matches(session, direction, obs, k, frame, &mut Verdict::default())
+                    })
+                    .and_then(Result::err)
+                    .unwrap_or_else(|| "it got no more frames".into());
+                v.fail(format!(
+                    "step {k}: its answer names receiver {c}, whose next frame is not it: {why}"
+                ));
+                return;
+            }
+            None => {
+                v.fail(format!("step {k} is the next frame of no receiver"));
+                return;
+            }
+        }
+    }
+    for (c, rx) in obs.receivers.iter().enumerate() {
+        check_rejections(session, c, &rx.rejected, rejects[c], v);
+        if next[c] != rx.got.len() {
+            v.fail(format!(
+                "receiver {c} got {} frame(s), of which {} are accounted for",
+                rx.got.len(),
+                next[c]
+            ));
+        }
+    }
+}
+
+/// netgear's receiver rejects step `k`: its message is nested deeper than
+/// netgear's limit (vidgear has none, spec/07 §7.15).
+fn netgear_rejects(session: &Session, direction: Direction, k: usize) -> bool {
+    direction == Direction::FromVidgear && session.steps[k].message.depth() > MAX_ACCEPTED_DEPTH
+}
+
+/// The rejections a receiver reported: `too-deep` ones, one per message
+/// over the limit that reached it (pattern 2: at most, PUB may drop).
+fn check_rejections(
+    session: &Session,
+    c: usize,
+    rejected: &[String],
+    expected: usize,
+    v: &mut Verdict,
+) {
+    if let Some(r) = rejected.iter().find(|r| !r.starts_with("too-deep")) {
+        v.fail(format!("receiver {c} rejected a message: {r}"));
+    }
+    let counts = if session.pattern < 2 {
+        rejected.len() == expected
+    } else {
+        rejected.len() <= expected
+    };
+    if !counts {
+        v.fail(format!(
+            "receiver {c} rejected {} message(s) as too deep, expected {expected}",
+            rejected.len()
+        ));
+    }
+    if !rejected.is_empty() {
+        v.deviations.insert(DEPTH_LIMIT);
+    }
 }
 
 /// Multi-Client pattern 1: the receiver whose port the answer to step `k` names.
@@ -293,7 +418,7 @@ fn check_frame(
     let (what, db, bound) = match (jpeg.colorspace(), score.luma_agreement) {
         (_, Some(luma)) if luma < LUMA_AGREEMENT_DB => ("its luma", luma, LUMA_AGREEMENT_DB),
         (_, Some(_)) => ("its colour channels", score.agreement, CHROMA_AGREEMENT_DB),
-        (Colorspace::Cmyk, None) => ("its CMYK channels", score.agreement, CMYK_AGREEMENT_DB),
+        (Colorspace::Cmyk, None) => ("its CMYK channels", score.agreement, CHROMA_AGREEMENT_DB),
         (_, None) => ("its gray levels", score.agreement, GRAY_AGREEMENT_DB),
     };
     if db < bound {
@@ -432,7 +557,11 @@ fn check_answers(
             v.fail(format!("step {k}: the send failed: {e}"));
             continue;
         }
-        let problem = if session.pattern == 2 || !session.replies_with_data() {
+        let problem = if netgear_rejects(session, direction, k) {
+            // The rejection answer: vidgear's send() returns None.
+            (!matches!(sent.answer, Answer::Nothing))
+                .then(|| format!("answer {:?} to a rejected frame", sent.answer))
+        } else if session.pattern == 2 || !session.replies_with_data() {
             let want_ok = match (direction, &sent.answer) {
                 (Direction::ToVidgear, Answer::Published) => session.pattern == 2,
                 (Direction::ToVidgear, Answer::Delivered) => session.pattern < 2,
@@ -481,6 +610,17 @@ fn answer_problem(
 ) -> Option<String> {
     let want = match ret {
         None => Value::Null,
+        Some(Ret::Json(p))
+            if direction == Direction::ToVidgear && p.depth() > MAX_ACCEPTED_DEPTH =>
+        {
+            v.deviations.insert(DEPTH_LIMIT);
+            return match got {
+                Answer::BadReply(e) if e.starts_with("too-deep") => None,
+                other => Some(format!(
+                    "answer {other:?}, expected netgear's too-deep BadReply"
+                )),
+            };
+        }
         Some(Ret::Json(p)) => wire_value(p),
         Some(Ret::Frame(spec)) => {
             return match got {
@@ -506,15 +646,13 @@ fn answer_problem(
 }
 
 /// How every receiver ended, and how every netgear close went.
-fn check_ends(
-    session: &Session,
-    direction: Direction,
-    obs: &Observed,
-    owners: &Owners,
-    v: &mut Verdict,
-) {
+fn check_ends(session: &Session, direction: Direction, obs: &Observed, v: &mut Verdict) {
     let multiclient = matches!(session.mode, Mode::MultiClient { .. });
-    let seen: BTreeSet<usize> = owners.iter().flatten().map(|(c, _)| *c).collect();
+    // The clients a Multi-Client server counts: the ports of the answers it
+    // could decode (spec/05 §5.6.1).
+    let seen: BTreeSet<usize> = (0..obs.sent.len())
+        .filter_map(|k| answered_by(obs, k))
+        .collect();
     let mut by_harness = 0;
     for (c, rx) in obs.receivers.iter().enumerate() {
         match &rx.end {

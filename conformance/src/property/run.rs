@@ -6,7 +6,7 @@ use std::path::Path;
 use std::thread;
 use std::time::Duration;
 
-use netgear::json::{parse, Value};
+use netgear::json::{parse_with_depth, Value};
 use netgear::session::{Config, Pattern};
 use netgear::transport::zmq::{Protocol, Server, ServerOptions};
 use netgear::{Dtype, Frame};
@@ -211,9 +211,14 @@ pub fn frame_of(v: Option<&Value>) -> Result<Frame, String> {
 pub fn handed_over(v: Option<&Value>) -> Result<Option<HandedOver>, String> {
     let v = v.ok_or("nothing reported")?;
     if let Some(text) = v.get("json").and_then(Value::as_str) {
-        return parse(text.as_bytes())
+        // What vidgear holds may nest deeper than netgear accepts on the
+        // wire (spec/07 §7.15): the harness reads it without that limit.
+        return parse_with_depth(text.as_bytes(), usize::MAX)
             .map(|j| Some(HandedOver::Json(j)))
-            .map_err(|e| format!("vidgear's JSON {text:?} does not parse: {e}"));
+            .map_err(|e| {
+                let shown: String = text.chars().take(200).collect();
+                format!("vidgear's JSON {shown:?}… does not parse: {e}")
+            });
     }
     if v.get("nd").is_some() {
         return Ok(Some(HandedOver::Frame(frame_of(v.get("nd")))));
@@ -232,8 +237,10 @@ pub enum HandedOver {
 
 /// Ends a receiver the session left waiting: connects a netgear server of
 /// `pattern` to `port` and closes it at once, which sends a termination
-/// message (spec/07 §7.10: netgear sends one even with no frame).
-pub fn harness_terminate(address: &str, port: &str, pattern: u8) -> Result<(), String> {
+/// message (spec/07 §7.10: netgear sends one even with no frame). Returns
+/// whether the termination was acknowledged: on pattern 1, `false` means
+/// nobody was there any more (the receiver had ended after all).
+pub fn harness_terminate(address: &str, port: &str, pattern: u8) -> Result<bool, String> {
     let config = Config::new()
         .pattern(Pattern::try_from(pattern).expect("0, 1 or 2"))
         .request_timeout(Duration::from_secs(1));
@@ -246,5 +253,5 @@ pub fn harness_terminate(address: &str, port: &str, pattern: u8) -> Result<(), S
     if pattern == 2 {
         thread::sleep(SLOW_JOINER_GUARD);
     }
-    server.close().map(|_| ()).map_err(|e| e.to_string())
+    server.close().map_err(|e| e.to_string())
 }

@@ -337,14 +337,18 @@ fn finish(run: &mut Run, peer: &mut Peer, address: &str, ports: &[String]) {
         STEP_LIMIT
     };
     if !run.wait(peer, grace, ended) && !run.done {
-        for (c, rx) in run.obs.receivers.iter_mut().enumerate() {
-            if rx.end.is_none() {
-                rx.harness_terminated = true;
-                if let Err(e) = harness_terminate(address, &ports[c], run.session.pattern) {
-                    run.obs
-                        .errors
-                        .push(format!("harness termination of client {c}: {e}"));
-                }
+        let pattern = run.session.pattern;
+        let waiting: Vec<usize> = (0..run.obs.receivers.len())
+            .filter(|&c| run.obs.receivers[c].end.is_none())
+            .collect();
+        for c in waiting {
+            match harness_terminate(address, &ports[c], pattern) {
+                // Unacknowledged on pattern 1: it had ended by itself, late.
+                Ok(ack) => run.obs.receivers[c].harness_terminated = ack || pattern != 1,
+                Err(e) => run
+                    .obs
+                    .errors
+                    .push(format!("harness termination of client {c}: {e}")),
             }
         }
         run.wait(peer, STEP_LIMIT, ended);

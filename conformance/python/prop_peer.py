@@ -106,9 +106,9 @@ def describe(value):
 
 
 def reference(frame, jpeg):
-    """What the receiver of `frame` should decode: simplejpeg's own round
-    trip with vidgear's settings (simplejpeg is deterministic, so the
-    bitstream is the one vidgear sends)."""
+    """What netgear, receiving `frame` from vidgear, should decode:
+    simplejpeg's own decode of the bitstream vidgear sends (simplejpeg is
+    deterministic, so encoding again gives that bitstream)."""
     import simplejpeg
     if not jpeg or not isinstance(frame, np.ndarray):
         return None
@@ -117,7 +117,10 @@ def reference(frame, jpeg):
     kw = {} if cs == "GRAY" else {"colorsubsampling": "422"}
     data = simplejpeg.encode_jpeg(np.ascontiguousarray(src), quality=jpeg["quality"],
                                   colorspace=cs, fastdct=jpeg["fastdct"], **kw)
-    out = simplejpeg.decode_jpeg(data, colorspace=cs, fastdct=jpeg["fastdct"], fastupsample=False)
+    # Decoded with the IDCT netgear's decoder uses, so that the two decodes
+    # differ only where JPEG leaves decoders free (chroma upsampling).
+    out = simplejpeg.decode_jpeg(data, colorspace=cs, fastdct=jpeg.get("reference_fastdct", jpeg["fastdct"]),
+                                 fastupsample=False)
     if cs == "GRAY" and out.ndim == 3:
         out = np.squeeze(out, axis=2)
     return describe(out)

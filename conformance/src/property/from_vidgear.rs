@@ -4,8 +4,8 @@
 //! netgear's receivers bind first; then the control peer connects
 //! vidgear's servers and sends the steps, reporting the reply to each.
 //! A netgear receiver sets the return data of its j-th frame before its
-//! j-th `recv` (spec/07 §7.2), so no pacing is needed on patterns 0 and
-//! 1. On pattern 2 the peer waits for the runner's `next` after each
+//! j-th `recv` (spec/07 §7.2), so no pacing is needed on patterns 0
+//! and 1. On pattern 2 the peer waits for the runner's `next` after each
 //! frame, which the runner gives once every receiver has reported the
 //! frame, or after `DROP_WAIT` (the frame is then counted as dropped).
 
@@ -107,7 +107,7 @@ impl Run<'_> {
                     .and_then(|r| r.get("nd"))
                     .and_then(|f| frame_of(Some(f)).ok());
                 if self.session.pattern == 2 {
-                    self.pacing = Some((k as usize, self.obs.counts(), Instant::now() + DROP_WAIT));
+                    self.pacing = Some((k, self.obs.counts(), Instant::now() + DROP_WAIT));
                 }
             }
             "send_error" => {
@@ -267,11 +267,7 @@ fn instruction(session: &Session, address: &str, ports: &[String], sid: u64) -> 
     );
     m.insert("paced", session.pattern == 2);
     if let Some(j) = &session.jpeg {
-        let mut jm = Map::new();
-        jm.insert("colorspace", j.colorspace.as_str());
-        jm.insert("quality", u64::from(j.quality));
-        jm.insert("fastdct", j.fast_dct);
-        m.insert("jpeg", Value::Object(jm));
+        m.insert("jpeg", j.instruction());
     }
     let steps = session
         .steps

@@ -239,6 +239,24 @@ impl Jpeg {
             .expect("the generator names real colourspaces")
     }
 
+    /// netgear's decoder uses the fast integer IDCT for it (the pure-Rust
+    /// backend always decodes with the accurate one; libjpeg-turbo honours
+    /// the flags, 03-payload.md §3.3.4).
+    pub fn netgear_decodes_fast(&self) -> bool {
+        self.fast_dct && netgear::jpeg::BACKEND.starts_with("libjpeg-turbo")
+    }
+
+    /// The options as the control peer reads them; `reference_fastdct` is
+    /// the IDCT of its reference decodes, netgear's own.
+    pub fn instruction(&self) -> netgear::json::Value {
+        let mut m = Map::new();
+        m.insert("colorspace", self.colorspace.as_str());
+        m.insert("quality", u64::from(self.quality));
+        m.insert("fastdct", self.fast_dct);
+        m.insert("reference_fastdct", self.netgear_decodes_fast());
+        netgear::json::Value::Object(m)
+    }
+
     /// netgear's options for it.
     pub fn options(&self) -> netgear::jpeg::JpegOptions {
         netgear::jpeg::JpegOptions {

@@ -80,7 +80,10 @@ pub fn truthy(v: &Value) -> bool {
         Value::Bool(b) => *b,
         Value::Number(n) => {
             if n.is_integer() {
-                n.as_str().trim_start_matches('-').trim_start_matches('0') != ""
+                !n.as_str()
+                    .trim_start_matches('-')
+                    .trim_start_matches('0')
+                    .is_empty()
             } else {
                 n.as_f64() != 0.0
             }

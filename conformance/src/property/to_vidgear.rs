@@ -154,11 +154,7 @@ fn instruction(session: &Session, address: &str, ports: &[String], sid: u64) -> 
     );
     m.insert("subscriber_timeout", 5u64);
     if let Some(j) = &session.jpeg {
-        let mut jm = Map::new();
-        jm.insert("colorspace", j.colorspace.as_str());
-        jm.insert("quality", u64::from(j.quality));
-        jm.insert("fastdct", j.fast_dct);
-        m.insert("jpeg", Value::Object(jm));
+        m.insert("jpeg", j.instruction());
     }
     let returns = (0..session.mode.receivers())
         .map(|c| {

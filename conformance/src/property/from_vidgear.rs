@@ -326,10 +326,13 @@ pub fn run(
     };
     start_receivers(peer, session, address, &ports, sid);
     let n = run.obs.receivers.len();
+    let started = Instant::now();
     if !run.wait(peer, STEP_LIMIT, |r| r.bound == n) {
-        run.obs
-            .errors
-            .push("netgear's receivers never bound".into());
+        run.obs.errors.push(format!(
+            "{} of netgear's {n} receivers bound within {:.1} s",
+            run.bound,
+            started.elapsed().as_secs_f64()
+        ));
         return run.obs;
     }
     if let Some(e) = run.obs.receivers.iter().find_map(|r| match &r.end {

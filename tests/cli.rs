@@ -673,3 +673,93 @@ fn json_arguments_accept_negative_numbers_in_both_spellings() {
         assert!(text.contains(&format!("\"message\": {message},")), "{text}");
     }
 }
+
+// ---------------------------------------------------------------------------
+// Pattern 2: --subscriber-timeout
+// ---------------------------------------------------------------------------
+
+/// A pattern-2 receiver whose publisher dies (SIGKILL: no termination
+/// message) ends by itself after the subscriber timeout, with exit status 1
+/// and a clear error; every frame it printed is one of the publisher's
+/// frames, intact and in order (PUB may drop frames, never corrupt them).
+#[test]
+fn subscriber_timeout_ends_a_receiver_whose_publisher_falls_silent() {
+    use netgear_testkit::{Ipc, Proc};
+    let ipc = Ipc::new();
+    let mut rx = netgear();
+    rx.args([
+        "receive",
+        "--pattern",
+        "2",
+        "--json",
+        "--subscriber-timeout",
+        "1",
+    ])
+    .args(ipc.cli_args(5555));
+    let mut receiver = Proc::start(rx);
+    receiver.wait_bound_ipc(&ipc, 5555);
+    let mut tx = netgear();
+    tx.args([
+        "send",
+        "--pattern",
+        "2",
+        "--fps",
+        "100",
+        "--frames",
+        "100000",
+    ])
+    .args(["--shape", "4,5", "--dtype", "uint16", "--json"])
+    .args(ipc.cli_args(5555));
+    let mut sender = Proc::start(tx);
+    receiver.wait_lines(5, DEADLINE);
+    sender.wait_lines(5, DEADLINE);
+    let sent = sender.kill().len() as u64;
+    let (status, lines, stderr) = receiver.finish(DEADLINE);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: the publisher fell silent: no frame for 1 s ("),
+        "{stderr}"
+    );
+    let mut next = 0u64;
+    for (j, line) in lines.iter().enumerate() {
+        assert_eq!(line.get("seq").and_then(Value::as_i64), Some(j as i64));
+        assert_eq!(line.get("message"), Some(&Value::Null));
+        assert_eq!(line.get("shape"), Some(&shape_value(&[4, 5])));
+        let got = line.get("sha256").and_then(Value::as_str).unwrap();
+        let k = (next..=sent + 1)
+            .find(|&k| sha(&synthetic("uint16", &[4, 5], k)) == got)
+            .unwrap_or_else(|| panic!("line {j} is none of the frames still to come: {line:?}"));
+        next = k + 1;
+    }
+    assert!(lines.len() >= 5);
+}
+
+/// With no publisher at all the timer runs from the start.
+#[test]
+fn subscriber_timeout_ends_a_receiver_that_never_hears_a_publisher() {
+    let mut cmd = netgear();
+    cmd.args(["receive", "--pattern", "2", "--subscriber-timeout", "0.2"])
+        .args(["--protocol", "ipc", "--address", &unused_ipc_address()]);
+    let out = run(cmd, "receive");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("the publisher fell silent: no frame for 0.2 s (0 frame(s) received)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn subscriber_timeout_needs_pattern_2() {
+    for args in [
+        &["--pattern", "1", "--subscriber-timeout", "2"][..],
+        &["--pattern", "2", "--subscriber-timeout", "0"][..],
+    ] {
+        let mut cmd = netgear();
+        cmd.arg("receive").args(args);
+        let out = run(cmd, "receive");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("subscriber timeout needs pattern 2"), "{err}");
+    }
+}

@@ -659,6 +659,140 @@ fn client_silence_resets_then_gives_up() {
 }
 
 // ---------------------------------------------------------------------------
+// Pattern 2: the subscriber timeout
+// ---------------------------------------------------------------------------
+
+fn published(n: u8) -> Parts {
+    encode_frame_message(&FrameMessage {
+        port: None,
+        message: Value::from(u64::from(n)),
+        pattern: "2".into(),
+        payload: frame(n).into(),
+    })
+}
+
+#[test]
+fn subscriber_timeout_ends_a_silent_pattern_2_session_after_its_frames() {
+    let t0 = Instant::now();
+    let s = Duration::from_secs(2);
+    let config = Config::new()
+        .pattern(Pattern::PubSub)
+        .subscriber_timeout(Some(s));
+    let mut client = Client::new(config, DEVICE, t0).unwrap();
+    // The timer runs from the start, as vidgear's RCVTIMEO does.
+    assert_eq!(client.poll_timeout(), Some(t0 + s));
+    // Every message sets it again, a malformed one too.
+    let t1 = t0 + Duration::from_millis(1500);
+    client.handle_message(published(0), t1);
+    assert_eq!(client.poll_timeout(), Some(t1 + s));
+    let t2 = t1 + Duration::from_millis(1500);
+    client.handle_message(vec![Bytes::from_static(b"garbage")], t2);
+    assert_eq!(client.poll_timeout(), Some(t2 + s));
+    let t3 = t2 + Duration::from_millis(1999);
+    client.handle_message(published(1), t3);
+    let events = client_events(&mut client);
+    assert_eq!(events.len(), 3, "{events:?}");
+    assert!(matches!(&events[0], ClientEvent::Frame(d) if d.seq == 0));
+    assert!(matches!(events[1], ClientEvent::Rejected { .. }));
+    assert!(matches!(&events[2], ClientEvent::Frame(d) if d.seq == 1));
+    // Before the deadline nothing happens.
+    client.handle_timeout(t3 + s - Duration::from_millis(1));
+    assert!(client_events(&mut client).is_empty());
+    assert_eq!(client.state(), ClientState::Open);
+    // At it the session fails: no reset, nothing sent, no retry budget.
+    client.handle_timeout(t3 + s);
+    assert!(
+        client_transmits(&mut client).is_empty(),
+        "a subscriber never transmits, not even a reset"
+    );
+    assert_eq!(
+        client_events(&mut client),
+        vec![ClientEvent::PublisherSilent]
+    );
+    assert_eq!(client.state(), ClientState::Failed);
+    assert_eq!(client.poll_timeout(), None);
+    assert_eq!(client.frames_received(), 2);
+    // What comes later is not delivered.
+    client.handle_message(published(2), t3 + s * 2);
+    assert_eq!(
+        client_events(&mut client),
+        vec![ClientEvent::Stray { parts: 2 }]
+    );
+}
+
+#[test]
+fn subscriber_timeout_is_not_reached_when_the_publisher_terminates() {
+    let t0 = Instant::now();
+    let s = Duration::from_secs(1);
+    let config = Config::new()
+        .pattern(Pattern::PubSub)
+        .subscriber_timeout(Some(s));
+    let mut client = Client::new(config, DEVICE, t0).unwrap();
+    client.handle_message(published(0), t0);
+    client.handle_message(encode_terminate(None), t0 + s / 2);
+    let events = client_events(&mut client);
+    assert!(
+        matches!(
+            &events[..],
+            [ClientEvent::Frame(_), ClientEvent::Terminated]
+        ),
+        "{events:?}"
+    );
+    assert_eq!(client.poll_timeout(), None);
+    client.handle_timeout(t0 + s * 10);
+    assert!(client_events(&mut client).is_empty());
+    assert_eq!(client.state(), ClientState::Terminated);
+}
+
+#[test]
+fn subscriber_timeout_also_ends_a_multiserver_hub_whose_servers_all_fall_silent() {
+    let t0 = Instant::now();
+    let s = Duration::from_secs(3);
+    let config = Config::new()
+        .pattern(Pattern::PubSub)
+        .multiserver(true)
+        .subscriber_timeout(Some(s));
+    let mut client = Client::new(config, DEVICE, t0).unwrap();
+    client.handle_message(multiserver_frame("5566", 1), t0);
+    client.handle_message(multiserver_frame("5567", 2), t0 + Duration::from_secs(1));
+    assert_eq!(client_events(&mut client).len(), 2);
+    // The whole socket's silence comes first: 5566's server deadline
+    // (t0 + 3T = 12 s) is later than t0 + 1 s + S.
+    assert_eq!(client.poll_timeout(), Some(t0 + Duration::from_secs(1) + s));
+    client.handle_timeout(t0 + Duration::from_secs(1) + s);
+    assert_eq!(
+        client_events(&mut client),
+        vec![ClientEvent::PublisherSilent]
+    );
+    assert_eq!(client.state(), ClientState::Failed);
+}
+
+#[test]
+fn subscriber_timeout_is_refused_off_pattern_2_and_when_zero() {
+    let one = Some(Duration::from_secs(1));
+    for pattern in [Pattern::Pair, Pattern::ReqRep] {
+        let config = Config::new().pattern(pattern).subscriber_timeout(one);
+        let err = Client::new(config, DEVICE, Instant::now()).unwrap_err();
+        assert_eq!(err.code(), "config-subscriber-timeout");
+    }
+    let zero = Config::new()
+        .pattern(Pattern::PubSub)
+        .subscriber_timeout(Some(Duration::ZERO));
+    assert_eq!(
+        zero.validate().map_err(|e| e.code()),
+        Err("config-subscriber-timeout")
+    );
+    // Without one, a subscriber waits for ever (vidgear's default).
+    let client = Client::new(
+        Config::new().pattern(Pattern::PubSub),
+        DEVICE,
+        Instant::now(),
+    )
+    .unwrap();
+    assert_eq!(client.poll_timeout(), None);
+}
+
+// ---------------------------------------------------------------------------
 // Malformed frames
 // ---------------------------------------------------------------------------
 

@@ -305,6 +305,9 @@ def build_parser():
     recv.add_argument("--content", choices=["ramp", "natural"], default="ramp",
                       help="what the --return-frame looks like")
     recv.add_argument("--save-dir", default=None)
+    recv.add_argument("--subscriber-timeout", type=int, default=None, metavar="SECS",
+                      help="pattern 2: vidgear's subscriber_timeout (integer seconds > 0); "
+                           "vidgear then ends as if terminated")
 
     keys = sub.add_parser("keys", help="write a fresh key set with vidgear's own helper")
     keys.add_argument("dir", metavar="DIR")
@@ -353,6 +356,9 @@ def netgear_kwargs(args):
             options["subscriber_timeout"] = secs
         else:
             options["request_timeout"] = secs
+
+    if getattr(args, "subscriber_timeout", None) is not None:
+        options["subscriber_timeout"] = args.subscriber_timeout
 
     return dict(
         address=args.address,

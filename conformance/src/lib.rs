@@ -4,13 +4,18 @@
 //!   a receiver and a sender as processes, `netgear` or
 //!   `python/peer.py` driving vidgear, and checks every value and frame on
 //!   both ends.
+//! * [`property`]: the differential property test: generated sessions
+//!   against one long-lived vidgear process, in both directions
+//!   (`cargo conform --property N`, `tests/property.rs`).
 //! * [`venv`]: the pinned vidgear venv, provisioned from PyPI on first use.
 //! * `python/`: the vidgear peers; `sessions/`: sessions recorded between
 //!   real vidgear peers, which `tests/replay.rs` replays.
 //!
 //! Not published: it is netgear's evidence, not its API.
 
+pub mod jpegcheck;
 pub mod matrix;
+pub mod property;
 pub mod venv;
 
 use std::path::PathBuf;

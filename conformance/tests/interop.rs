@@ -44,3 +44,23 @@ fn vidgear_to_vidgear_control_pattern1() {
 fn both_implementations_refuse_bidirectional_on_pattern2() {
     conform("refusal", "^refusal/", 1, 4);
 }
+
+// Pattern 2 (PUB/SUB), one to one: frames PUB drops by design are counted,
+// never taken for corrupt ones; a receiver whose vidgear publisher's
+// termination is lost ends by its subscriber timeout (spec/07 §7.12, §7.16).
+#[test]
+fn rust_server_to_rust_client_pattern2() {
+    conform("rust-rust-p2", "^rust-rust/p2/", 8, 8);
+}
+#[test]
+fn rust_server_to_vidgear_client_pattern2() {
+    conform("rust-python-p2", "^rust-python/p2/", 8, 8);
+}
+#[test]
+fn vidgear_server_to_rust_client_pattern2() {
+    conform("python-rust-p2", "^python-rust/p2/", 8, 8);
+}
+#[test]
+fn vidgear_to_vidgear_control_pattern2() {
+    conform("python-python-p2", "^python-python/p2/", 8, 8);
+}

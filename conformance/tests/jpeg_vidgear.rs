@@ -329,3 +329,23 @@ fn jpeg_cells_vidgear_to_vidgear_control() {
         "jpeg/p0/python-python/,jpeg/p1/python-python/",
     );
 }
+
+/// The nine other colourspaces (padding, alpha, CMYK), frames and
+/// returned frames, both directions against vidgear, and vidgear's own
+/// frames as the control: 45 cells.
+#[test]
+fn jpeg_cells_of_every_colourspace_against_vidgear() {
+    common::conform("jpeg-cs", "^jpeg-cs/", 4, 45);
+}
+#[test]
+fn jpeg_cells_over_ipc() {
+    common::conform("jpeg-ipc", "^jpeg-ipc/", 4, 6);
+}
+#[test]
+fn jpeg_cells_with_pubsub() {
+    common::conform("jpeg-p2", "^jpeg/p2/", 6, 12);
+}
+#[test]
+fn jpeg_cells_in_both_multi_modes() {
+    common::conform("jpeg-multi", "^jpeg-multi/", 4, 4);
+}

@@ -12,34 +12,70 @@ use netgear_testkit::{free_port, Proc};
 
 const FRAMES: usize = 40;
 
-fn receiver(python: bool, port: u16) -> Proc {
+/// The pattern, and Bidirectional mode or plain mode.
+#[derive(Debug, Clone, Copy)]
+struct Mode {
+    pattern: &'static str,
+    bidirectional: bool,
+}
+
+/// Pattern 1, Bidirectional mode: the receiver answers `"ack"`.
+const P1_BIDI: Mode = Mode {
+    pattern: "1",
+    bidirectional: true,
+};
+/// Pattern 0 (PAIR), Bidirectional mode.
+const P0_BIDI: Mode = Mode {
+    pattern: "0",
+    bidirectional: true,
+};
+/// Pattern 1, plain mode: the receiver confirms, the sender sees no data.
+const P1_PLAIN: Mode = Mode {
+    pattern: "1",
+    bidirectional: false,
+};
+/// Pattern 0, plain mode.
+const P0_PLAIN: Mode = Mode {
+    pattern: "0",
+    bidirectional: false,
+};
+
+impl Mode {
+    fn args(self) -> Vec<&'static str> {
+        let mut a = vec!["--pattern", self.pattern];
+        if self.bidirectional {
+            a.push("--bidirectional");
+        }
+        a
+    }
+
+    /// What the sender prints as the reply to every frame.
+    fn reply(self) -> Value {
+        if self.bidirectional {
+            Value::from("ack")
+        } else {
+            Value::Null
+        }
+    }
+}
+
+fn receiver(python: bool, port: u16, mode: Mode) -> Proc {
     let mut rx = command(python, "receive");
-    rx.args([
-        "--port",
-        &port.to_string(),
-        "--pattern",
-        "1",
-        "--bidirectional",
-        "--json",
-        "--return",
-        "\"ack\"",
-    ]);
+    rx.args(["--port", &port.to_string(), "--json"])
+        .args(mode.args());
+    if mode.bidirectional {
+        rx.args(["--return", "\"ack\""]);
+    }
     rx.args(["--request-timeout", if python { "4" } else { "1" }]);
     let mut p = Proc::start(rx);
     p.wait_bound(port);
     p
 }
 
-fn sender(python: bool, port: u16, frames: usize, extra: &[&str]) -> Command {
+fn sender(python: bool, port: u16, mode: Mode, frames: usize, extra: &[&str]) -> Command {
     let mut tx = command(python, "send");
-    tx.args([
-        "--port",
-        &port.to_string(),
-        "--pattern",
-        "1",
-        "--bidirectional",
-        "--json",
-    ]);
+    tx.args(["--port", &port.to_string(), "--json"])
+        .args(mode.args());
     tx.args([
         "--frames",
         &frames.to_string(),
@@ -75,12 +111,13 @@ fn replies(lines: &[Value]) -> Vec<(i64, Value)> {
 
 /// A Rust sender survives its receiver being killed and restarted: every
 /// one of its frames is answered (the frame in flight is resent).
-fn receiver_killed_and_restarted(python_receiver: bool) {
+fn receiver_killed_and_restarted(python_receiver: bool, mode: Mode) {
     let port = free_port();
-    let mut first = receiver(python_receiver, port);
+    let mut first = receiver(python_receiver, port, mode);
     let mut tx = Proc::start(sender(
         false,
         port,
+        mode,
         FRAMES,
         &[
             "--fps",
@@ -97,7 +134,7 @@ fn receiver_killed_and_restarted(python_receiver: bool) {
     // Stay dead for longer than the request timeout, so a frame is surely
     // in flight and unanswered: the sender must reset and resend it.
     std::thread::sleep(Duration::from_millis(1500));
-    let second = receiver(python_receiver, port);
+    let second = receiver(python_receiver, port, mode);
     let (status, lines, stderr) = tx.finish(Duration::from_secs(60));
     assert!(
         status.success(),
@@ -107,11 +144,7 @@ fn receiver_killed_and_restarted(python_receiver: bool) {
     assert_eq!(got.len(), FRAMES, "every frame ends answered");
     for (k, (seq, reply)) in got.iter().enumerate() {
         assert_eq!(*seq, k as i64);
-        assert_eq!(
-            reply,
-            &Value::from("ack"),
-            "frame {k} answered by a receiver"
-        );
+        assert_eq!(reply, &mode.reply(), "frame {k} answered by a receiver");
     }
     let (rx_status, after, rx_err) = second.finish(Duration::from_secs(30));
     assert!(
@@ -143,30 +176,42 @@ fn receiver_killed_and_restarted(python_receiver: bool) {
 
 #[test]
 fn rust_sender_recovers_when_rust_receiver_restarts() {
-    receiver_killed_and_restarted(false);
+    receiver_killed_and_restarted(false, P1_BIDI);
 }
 
 #[test]
 fn rust_sender_recovers_when_vidgear_receiver_restarts() {
-    receiver_killed_and_restarted(true);
+    receiver_killed_and_restarted(true, P1_BIDI);
+}
+
+#[test]
+fn rust_sender_recovers_when_vidgear_receiver_restarts_on_pattern0() {
+    receiver_killed_and_restarted(true, P0_BIDI);
+}
+
+#[test]
+fn rust_sender_recovers_when_vidgear_receiver_restarts_in_plain_mode() {
+    receiver_killed_and_restarted(true, P1_PLAIN);
+}
+
+#[test]
+fn rust_sender_recovers_when_vidgear_receiver_restarts_on_pattern0_in_plain_mode() {
+    receiver_killed_and_restarted(true, P0_PLAIN);
 }
 
 /// A Rust receiver survives its sender being killed and replaced: it keeps
 /// receiving from the new sender and ends at that sender's termination.
-fn sender_killed_and_restarted(python_sender: bool) {
+fn sender_killed_and_restarted(python_sender: bool, mode: Mode) {
     let port = free_port();
-    let rx = receiver(false, port);
-    let mut rx = rx;
-    let mut first = Proc::start(sender(python_sender, port, 1000, &["--fps", "40"]));
+    let mut rx = receiver(false, port, mode);
+    let mut first = Proc::start(sender(python_sender, port, mode, 1000, &["--fps", "40"]));
     first.wait_lines(5, Duration::from_secs(30));
     let sent_before = first.kill().len();
-    let second = Proc::start(sender(python_sender, port, 10, &[]));
+    let second = Proc::start(sender(python_sender, port, mode, 10, &[]));
     let (status, lines, stderr) = second.finish(Duration::from_secs(60));
     assert!(status.success(), "second sender: {status}\n{stderr}");
     assert_eq!(replies(&lines).len(), 10);
-    assert!(replies(&lines)
-        .iter()
-        .all(|(_, r)| *r == Value::from("ack")));
+    assert!(replies(&lines).iter().all(|(_, r)| *r == mode.reply()));
     rx.wait_lines(sent_before + 10, Duration::from_secs(30));
     let (rx_status, seen, rx_err) = rx.finish(Duration::from_secs(30));
     assert!(
@@ -182,12 +227,22 @@ fn sender_killed_and_restarted(python_sender: bool) {
 
 #[test]
 fn rust_receiver_continues_after_rust_sender_restarts() {
-    sender_killed_and_restarted(false);
+    sender_killed_and_restarted(false, P1_BIDI);
 }
 
 #[test]
 fn rust_receiver_continues_after_vidgear_sender_restarts() {
-    sender_killed_and_restarted(true);
+    sender_killed_and_restarted(true, P1_BIDI);
+}
+
+#[test]
+fn rust_receiver_continues_after_vidgear_sender_restarts_on_pattern0() {
+    sender_killed_and_restarted(true, P0_BIDI);
+}
+
+#[test]
+fn rust_receiver_continues_after_vidgear_sender_restarts_in_plain_mode() {
+    sender_killed_and_restarted(true, P1_PLAIN);
 }
 
 /// When the receiver never comes back the sender gives up with the clear
@@ -195,10 +250,11 @@ fn rust_receiver_continues_after_vidgear_sender_restarts() {
 #[test]
 fn rust_sender_gives_up_when_the_receiver_stays_dead() {
     let port = free_port();
-    let mut rx = receiver(false, port);
+    let mut rx = receiver(false, port, P1_BIDI);
     let mut tx = Proc::start(sender(
         false,
         port,
+        P1_BIDI,
         1000,
         &[
             "--fps",

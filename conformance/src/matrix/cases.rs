@@ -90,6 +90,10 @@ pub enum Kind {
     Multi(super::multi::MultiCell),
     /// Secure mode: StoneHouse, IronHouse and the refusals (conform/secure.rs).
     Secure(super::secure::SecureCell),
+    /// JPEG in the multi modes (conform/multi_jpeg.rs).
+    MultiJpeg(super::multi_jpeg::MultiJpegCell),
+    /// Termination while frames are in flight (conform/inflight.rs).
+    InFlight(super::inflight::InFlightCell),
 }
 
 #[derive(Debug, Clone)]
@@ -110,6 +114,8 @@ impl Cell {
             Kind::Jpeg(cell) => cell.id(),
             Kind::Multi(cell) => cell.id(),
             Kind::Secure(cell) => cell.id(),
+            Kind::MultiJpeg(cell) => cell.id(),
+            Kind::InFlight(cell) => cell.id(),
         }
     }
 
@@ -122,6 +128,8 @@ impl Cell {
             Kind::Jpeg(cell) => cell.uses_python(),
             Kind::Multi(cell) => cell.uses_python(),
             Kind::Secure(cell) => cell.uses_python(),
+            Kind::MultiJpeg(cell) => cell.uses_python(),
+            Kind::InFlight(cell) => cell.uses_python(),
         }
     }
 }
@@ -261,6 +269,32 @@ pub fn cases() -> Vec<Case> {
     ]
 }
 
+fn published(name: &'static str, shape: &'static str, dtype: &'static str, ipc: bool) -> Case {
+    Case {
+        name,
+        bidirectional: false,
+        shape,
+        dtype,
+        message: None,
+        ret: Return::Nothing,
+        ipc,
+    }
+}
+
+/// The payload cases of pattern 2 (no replies, so no bidirectional mode).
+pub fn pubsub_cases() -> Vec<Case> {
+    vec![
+        published("plain", "480,640,3", "uint8", false),
+        published("plain-ipc", "480,640,3", "uint8", true),
+        published("shape-odd", "17,31,3", "uint8", false),
+        published("shape-1d", "1001", "uint8", false),
+        published("depth-u16", "480,640", "uint16", false),
+        published("float32", "240,320,3", "float32", false),
+        published("bool", "64,64", "bool", false),
+        published("int16-ipc", "31,17,2", "int16", true),
+    ]
+}
+
 /// Every cell.
 pub fn matrix() -> Vec<Cell> {
     let pairs = [
@@ -271,8 +305,13 @@ pub fn matrix() -> Vec<Cell> {
     ];
     let mut cells = Vec::new();
     for (sender, receiver) in pairs {
-        for pattern in [0u8, 1] {
-            for case in cases() {
+        for pattern in [0u8, 1, 2] {
+            let cases = if pattern == 2 {
+                pubsub_cases()
+            } else {
+                cases()
+            };
+            for case in cases {
                 cells.push(Cell {
                     kind: Kind::Stream {
                         sender,
@@ -289,6 +328,7 @@ pub fn matrix() -> Vec<Cell> {
         kind: Kind::Multi(m),
     }));
     cells.extend(super::secure::cells());
+    cells.extend(super::inflight::cells());
     for who in [Impl::Rust, Impl::Python] {
         for role in ["send", "receive"] {
             cells.push(Cell {

@@ -1,37 +1,49 @@
 //! The JPEG cells: frames compressed by one implementation and decoded by
-//! the other, in both directions (server frames, client return frames), for
-//! BGR, RGB and GRAY on patterns 0 and 1.
+//! the other, in both directions (server frames, client return frames).
+//!
+//! * `jpeg/p{0,1}/…`: BGR, RGB and GRAY on patterns 0 and 1, every pair;
+//! * `jpeg-cs/p1/…`: the nine other colourspaces (padding, alpha, CMYK);
+//! * `jpeg-ipc/p{0,1}/…`: over ipc;
+//! * `jpeg/p2/…`: with PUB/SUB, where frames may be dropped by design;
+//! * `jpeg-multi/{servers,clients}/…`: in both multi modes (multi_jpeg.rs).
 //!
 //! The frames are the natural pattern (src/natural.rs, computed the same way
 //! by peer.py), 640 × 480, at quality 90. JPEG is lossy, so instead of
 //! hashes every decoded frame is read back from the receiving end's
-//! `--save-dir` and must be within 35 dB PSNR of the original.
+//! `--save-dir` and must be within 35 dB PSNR of the original over the
+//! channels JPEG keeps, with every padding or alpha channel at 255
+//! (`crate::jpegcheck`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use netgear::json::Value;
-use netgear_testkit::{natural_frame, psnr};
+use netgear::json::{parse, Value};
+use netgear::wire::Colorspace;
+use netgear_testkit::natural_frame;
 
-use super::cases::Impl;
+use super::cases::{Cell, Impl, Kind};
 use super::runner::{
-    check_lines, check_stream_exits, free_port, lines_per_second, run_pair, save_logs, tempdir_in,
-    CellResult, Env, Finished,
+    check_lines, free_port, lines_per_second, run_pair, save_logs, tail, tempdir_in, CellResult,
+    Env, Finished,
 };
 
 /// The PSNR every decoded frame must reach (quality 90, natural content).
 pub const MIN_PSNR_DB: f64 = 35.0;
 
-/// One JPEG cell.
+/// One JPEG cell between one sender and one receiver.
 #[derive(Debug, Clone)]
 pub struct JpegCell {
     pub sender: Impl,
     pub receiver: Impl,
     pub pattern: u8,
-    /// `BGR`, `RGB` or `GRAY`.
+    /// A colourspace name (upper case).
     pub colorspace: &'static str,
     /// false: the server's frames are JPEG; true: the client's returned frame.
     pub returned: bool,
+    /// Over ipc rather than tcp.
+    pub ipc: bool,
+    /// Id prefix (`jpeg`, `jpeg-cs`, `jpeg-ipc`).
+    pub group: &'static str,
 }
 
 impl JpegCell {
@@ -39,7 +51,8 @@ impl JpegCell {
         // The pattern comes first so that the stream cells' filters
         // (`rust-python/p0/`...) do not select these.
         format!(
-            "jpeg/p{}/{}-{}/{}-{}",
+            "{}/p{}/{}-{}/{}-{}",
+            self.group,
             self.pattern,
             self.sender,
             self.receiver,
@@ -52,47 +65,98 @@ impl JpegCell {
         self.sender == Impl::Python || self.receiver == Impl::Python
     }
 
-    /// The shape of the frames compressed (and of what the decoder gives).
-    fn shape(&self) -> Vec<usize> {
-        if self.colorspace == "GRAY" {
-            vec![480, 640]
-        } else {
-            vec![480, 640, 3]
-        }
+    fn colorspace(&self) -> Colorspace {
+        self.colorspace
+            .parse()
+            .expect("the cells name real colourspaces")
     }
 }
 
-/// Every JPEG cell: 4 pairs × 2 patterns × 3 colorspaces × 2 directions.
-pub fn cells() -> Vec<super::cases::Cell> {
-    let pairs = [
-        (Impl::Rust, Impl::Rust),
-        (Impl::Rust, Impl::Python),
-        (Impl::Python, Impl::Rust),
-        (Impl::Python, Impl::Python),
-    ];
+/// The shape of the frames compressed in `colorspace` (and of what the
+/// decoder gives): 480 × 640 × channels, GRAY 480 × 640.
+pub fn shape_for(colorspace: Colorspace) -> Vec<usize> {
+    match colorspace.channels() {
+        1 => vec![480, 640],
+        c => vec![480, 640, c],
+    }
+}
+
+const PAIRS: [(Impl, Impl); 4] = [
+    (Impl::Rust, Impl::Rust),
+    (Impl::Rust, Impl::Python),
+    (Impl::Python, Impl::Rust),
+    (Impl::Python, Impl::Python),
+];
+const LIVE: [(Impl, Impl); 2] = [(Impl::Rust, Impl::Python), (Impl::Python, Impl::Rust)];
+
+fn cell(kind: JpegCell) -> Cell {
+    Cell {
+        kind: Kind::Jpeg(kind),
+    }
+}
+
+/// Every JPEG cell (the multi-mode ones come from multi_jpeg.rs).
+pub fn cells() -> Vec<Cell> {
+    let one = |(sender, receiver): (Impl, Impl), pattern, colorspace, returned, ipc, group| {
+        cell(JpegCell {
+            sender,
+            receiver,
+            pattern,
+            colorspace,
+            returned,
+            ipc,
+            group,
+        })
+    };
     let mut cells = Vec::new();
-    for (sender, receiver) in pairs {
+    // 4 pairs × 2 patterns × 3 colourspaces × 2 directions.
+    for pair in PAIRS {
         for pattern in [0u8, 1] {
-            for colorspace in ["BGR", "RGB", "GRAY"] {
+            for cs in ["BGR", "RGB", "GRAY"] {
                 for returned in [false, true] {
-                    cells.push(super::cases::Cell {
-                        kind: super::cases::Kind::Jpeg(JpegCell {
-                            sender,
-                            receiver,
-                            pattern,
-                            colorspace,
-                            returned,
-                        }),
-                    });
+                    cells.push(one(pair, pattern, cs, returned, false, "jpeg"));
                 }
             }
         }
     }
+    // The other nine colourspaces against vidgear, both directions, and
+    // vidgear's own frames to itself as the control.
+    let others = [
+        "RGBX", "BGRX", "XBGR", "XRGB", "RGBA", "BGRA", "ABGR", "ARGB", "CMYK",
+    ];
+    for cs in others {
+        for pair in LIVE {
+            for returned in [false, true] {
+                cells.push(one(pair, 1, cs, returned, false, "jpeg-cs"));
+            }
+        }
+        cells.push(one(
+            (Impl::Python, Impl::Python),
+            1,
+            cs,
+            false,
+            false,
+            "jpeg-cs",
+        ));
+    }
+    // Over ipc.
+    for pair in LIVE {
+        for (pattern, cs, returned) in [(0, "BGR", false), (1, "GRAY", true), (1, "RGBA", false)] {
+            cells.push(one(pair, pattern, cs, returned, true, "jpeg-ipc"));
+        }
+    }
+    // With PUB/SUB (no replies, so frames only).
+    for pair in PAIRS {
+        for cs in ["BGR", "GRAY", "CMYK"] {
+            cells.push(one(pair, 2, cs, false, false, "jpeg"));
+        }
+    }
+    cells.extend(super::multi_jpeg::cells());
     cells
 }
 
 /// A `uint8` `.npy` file as numpy's `np.save` (or npy.rs) writes it.
-fn read_npy_u8(path: &Path) -> Result<(Vec<usize>, Vec<u8>), String> {
+pub fn read_npy_u8(path: &Path) -> Result<(Vec<usize>, Vec<u8>), String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let bad = |why: &str| format!("{} is not a uint8 .npy: {why}", path.display());
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
@@ -131,8 +195,9 @@ fn read_npy_u8(path: &Path) -> Result<(Vec<usize>, Vec<u8>), String> {
     Ok((shape, data))
 }
 
-/// Checks the frame saved at `path` against natural frame `k`.
-pub(super) fn check_saved(path: &Path, shape: &[usize], k: u64) -> Result<f64, String> {
+/// The PSNR of the frame saved at `path` against natural frame `k` of
+/// `shape`, over the channels JPEG keeps (padding and alpha must be 255).
+pub fn saved_psnr(path: &Path, cs: Colorspace, shape: &[usize], k: u64) -> Result<f64, String> {
     let (got_shape, pixels) = read_npy_u8(path)?;
     if got_shape != shape {
         return Err(format!(
@@ -140,8 +205,15 @@ pub(super) fn check_saved(path: &Path, shape: &[usize], k: u64) -> Result<f64, S
             path.display()
         ));
     }
-    let original = natural_frame(shape, k);
-    let db = psnr(original.data(), &pixels);
+    let decoded =
+        netgear::Frame::new(netgear::Dtype::Uint8, got_shape, pixels).map_err(|e| e.to_string())?;
+    crate::jpegcheck::colour_psnr(cs, &natural_frame(shape, k), &decoded)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Checks the frame saved at `path` against natural frame `k`.
+pub fn check_saved(path: &Path, cs: Colorspace, shape: &[usize], k: u64) -> Result<f64, String> {
+    let db = saved_psnr(path, cs, shape, k)?;
     if db < MIN_PSNR_DB {
         return Err(format!(
             "{}: PSNR {db:.2} dB against the original, below {MIN_PSNR_DB} dB",
@@ -151,47 +223,16 @@ pub(super) fn check_saved(path: &Path, shape: &[usize], k: u64) -> Result<f64, S
     Ok(db)
 }
 
-/// A JPEG cell: the sender's frames (or the receiver's returned frame)
-/// compressed, and every decoded frame checked against its original.
-pub fn run(env: &Env, result: &mut CellResult, cell: &JpegCell) -> Result<(), String> {
-    let scratch = tempdir_in(&env.out)?;
-    let port = free_port();
-    let saved = Saved {
-        rx_dir: scratch.join("rx"),
-        tx_dir: scratch.join("tx"),
-        shape: cell.shape(),
-    };
-    let (rx, tx) = commands(env, cell, port, &saved);
-    let (tx_done, rx_done) = run_pair(rx, tx, port, None)?;
-    check_stream_exits(&mut result.failures, &tx_done, &rx_done);
-    let worst = if cell.returned {
-        check_returned(&mut result.failures, env.frames, &saved, &tx_done, &rx_done)
-    } else {
-        check_frames(&mut result.failures, env.frames, &saved, &rx_done)
-    };
-    result.fps = lines_per_second(&tx_done.lines);
-    if worst.is_finite() {
-        result.notes.push(format!("lowest PSNR {worst:.2} dB"));
-    }
-    if !result.failures.is_empty() {
-        save_logs(&env.out, &result.id, &tx_done, &rx_done);
-    }
-    let _ = std::fs::remove_dir_all(&scratch);
-    Ok(())
-}
-
-/// Where each end saves the frames it decodes, and their shape.
-struct Saved {
-    rx_dir: PathBuf,
-    tx_dir: PathBuf,
-    shape: Vec<usize>,
-}
-
-/// The receiver's and the sender's commands: raw frames out and a JPEG
-/// frame back (`returned`), or JPEG frames out.
-fn commands(env: &Env, cell: &JpegCell, port: u16, saved: &Saved) -> (Command, Command) {
-    let shape_text = saved
-        .shape
+/// The command lines of a cell's two ends.
+fn commands(
+    env: &Env,
+    cell: &JpegCell,
+    port: u16,
+    address: Option<&Path>,
+    dirs: (&Path, &Path),
+) -> (Command, Command) {
+    let (rx_dir, tx_dir) = dirs;
+    let shape_text = shape_for(cell.colorspace())
         .iter()
         .map(usize::to_string)
         .collect::<Vec<_>>()
@@ -204,6 +245,9 @@ fn commands(env: &Env, cell: &JpegCell, port: u16, saved: &Saved) -> (Command, C
             &cell.pattern.to_string(),
             "--json",
         ]);
+        if let Some(a) = address {
+            cmd.args(["--protocol", "ipc", "--address"]).arg(a);
+        }
     };
     let mut rx = env.command(cell.receiver, "receive");
     common(&mut rx);
@@ -222,29 +266,137 @@ fn commands(env: &Env, cell: &JpegCell, port: u16, saved: &Saved) -> (Command, C
             "\"jpeg please\"",
         ])
         .arg("--save-dir")
-        .arg(&saved.tx_dir);
+        .arg(tx_dir);
     } else {
         tx.args(["--shape", &shape_text, "--content", "natural"])
             .args(["--jpeg", cell.colorspace, "--jpeg-quality", "90"]);
-        rx.arg("--save-dir").arg(&saved.rx_dir);
+        rx.arg("--save-dir").arg(rx_dir);
+    }
+    if cell.pattern == 2 {
+        tx.args(["--fps", "25"]);
+        rx.args(["--subscriber-timeout", "3"]);
     }
     (rx, tx)
 }
 
-/// The returned frame, as the sender decoded and saved it for every frame
-/// it sent; the lowest PSNR seen.
-fn check_returned(
-    failures: &mut Vec<String>,
-    frames: u64,
-    saved: &Saved,
-    tx: &Finished,
-    rx: &Finished,
-) -> f64 {
-    let shape = &saved.shape;
-    let shape_value = Value::from(shape.clone());
+pub fn run(env: &Env, result: &mut CellResult, cell: &JpegCell) -> Result<(), String> {
+    let scratch = tempdir_in(&env.out)?;
+    let port = free_port();
+    let address = cell.ipc.then(|| scratch.join("sock"));
+    let (rx_dir, tx_dir) = (scratch.join("rx"), scratch.join("tx"));
+    let (rx, tx) = commands(env, cell, port, address.as_deref(), (&rx_dir, &tx_dir));
+    // vidgear joins address and port with ':' for ipc as well.
+    let ipc_file = address
+        .as_ref()
+        .map(|a| std::path::PathBuf::from(format!("{}:{port}", a.display())));
+    let (tx_done, rx_done) = run_pair(rx, tx, port, ipc_file.as_deref())?;
+    check_exits(result, cell, &tx_done, &rx_done);
     let mut worst = f64::INFINITY;
+    if cell.pattern == 2 {
+        check_published(result, cell, env.frames, &rx_done, &rx_dir, &mut worst);
+    } else if cell.returned {
+        check_returned(
+            result,
+            cell,
+            env.frames,
+            (&tx_done, &rx_done),
+            &tx_dir,
+            &mut worst,
+        );
+    } else {
+        check_frames(result, cell, env.frames, &rx_done, &rx_dir, &mut worst);
+    }
+    result.fps = lines_per_second(&tx_done.lines);
+    if worst.is_finite() {
+        result.notes.push(format!("lowest PSNR {worst:.2} dB"));
+    }
+    if !result.failures.is_empty() {
+        save_logs(&env.out, &result.id, &tx_done, &rx_done);
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(())
+}
+
+/// Both ends exit 0; on pattern 2 a receiver whose vidgear publisher's
+/// termination was lost ends by its subscriber timeout (spec/07 §7.12,
+/// §7.16), which is noted.
+fn check_exits(result: &mut CellResult, cell: &JpegCell, tx: &Finished, rx: &Finished) {
+    if tx.code != Some(0) {
+        result
+            .failures
+            .push(format!("sender exit {:?}: {}", tx.code, tail(&tx.stderr)));
+    }
+    let timed_out = cell.pattern == 2
+        && match cell.receiver {
+            Impl::Rust => rx.code == Some(1) && rx.stderr.contains("the publisher fell silent"),
+            Impl::Python => rx.code == Some(0) && rx.stderr.contains("Connection Timeout"),
+        };
+    if timed_out && cell.sender == Impl::Python {
+        result.notes.push(
+            "vidgear's termination message was lost (spec/07 §7.12); the receiver's subscriber \
+             timeout ended it"
+                .into(),
+        );
+    } else if timed_out {
+        result
+            .failures
+            .push("netgear's termination message never arrived".into());
+    } else if rx.code != Some(0) {
+        result
+            .failures
+            .push(format!("receiver exit {:?}: {}", rx.code, tail(&rx.stderr)));
+    }
+}
+
+fn check_frames(
+    result: &mut CellResult,
+    cell: &JpegCell,
+    frames: u64,
+    rx: &Finished,
+    dir: &Path,
+    worst: &mut f64,
+) {
+    let cs = cell.colorspace();
+    let shape = shape_for(cs);
+    let shape_value = Value::from(shape.clone());
     check_lines(
-        failures,
+        &mut result.failures,
+        "receiver",
+        &rx.lines,
+        frames,
+        |k, line| {
+            let mut problems = Vec::new();
+            if line.get("shape") != Some(&shape_value) {
+                problems.push(format!(
+                    "shape {:?}, expected {shape:?}",
+                    line.get("shape").map(Value::to_python_json)
+                ));
+            }
+            if line.get("dtype").and_then(Value::as_str) != Some("uint8") {
+                problems.push(format!("dtype {:?}", line.get("dtype")));
+            }
+            match check_saved(&dir.join(format!("frame_{k:06}.npy")), cs, &shape, k) {
+                Ok(db) => *worst = worst.min(db),
+                Err(e) => problems.push(e),
+            }
+            problems
+        },
+    );
+}
+
+fn check_returned(
+    result: &mut CellResult,
+    cell: &JpegCell,
+    frames: u64,
+    (tx, rx): (&Finished, &Finished),
+    dir: &Path,
+    worst: &mut f64,
+) {
+    let cs = cell.colorspace();
+    let shape = shape_for(cs);
+    let shape_value = Value::from(shape.clone());
+    check_lines(
+        &mut result.failures,
         "receiver",
         &rx.lines,
         frames,
@@ -253,48 +405,78 @@ fn check_returned(
             other => vec![format!("shape {:?}", other.map(Value::to_python_json))],
         },
     );
-    check_lines(failures, "sender", &tx.lines, frames, |k, line| {
-        let reply = line.get("reply");
-        let mut problems = Vec::new();
-        if reply.and_then(|r| r.get("shape")) != Some(&shape_value) {
-            problems.push(format!(
-                "returned frame {:?}, expected shape {shape:?}",
-                reply.map(Value::to_python_json)
-            ));
-        }
-        if reply.and_then(|r| r.get("dtype")).and_then(Value::as_str) != Some("uint8") {
-            problems.push("returned frame is not uint8".into());
-        }
-        match check_saved(&saved.tx_dir.join(format!("reply_{k:06}.npy")), shape, 0) {
-            Ok(db) => worst = worst.min(db),
-            Err(e) => problems.push(e),
-        }
-        problems
-    });
-    worst
+    check_lines(
+        &mut result.failures,
+        "sender",
+        &tx.lines,
+        frames,
+        |k, line| {
+            let reply = line.get("reply");
+            let mut problems = Vec::new();
+            if reply.and_then(|r| r.get("shape")) != Some(&shape_value) {
+                problems.push(format!(
+                    "returned frame {:?}, expected shape {shape:?}",
+                    reply.map(Value::to_python_json)
+                ));
+            }
+            if reply.and_then(|r| r.get("dtype")).and_then(Value::as_str) != Some("uint8") {
+                problems.push("returned frame is not uint8".into());
+            }
+            match check_saved(&dir.join(format!("reply_{k:06}.npy")), cs, &shape, 0) {
+                Ok(db) => *worst = worst.min(db),
+                Err(e) => problems.push(e),
+            }
+            problems
+        },
+    );
 }
 
-/// Every frame, as the receiver decoded and saved it; the lowest PSNR seen.
-fn check_frames(failures: &mut Vec<String>, frames: u64, saved: &Saved, rx: &Finished) -> f64 {
-    let shape = &saved.shape;
-    let shape_value = Value::from(shape.clone());
-    let mut worst = f64::INFINITY;
-    check_lines(failures, "receiver", &rx.lines, frames, |k, line| {
-        let mut problems = Vec::new();
-        if line.get("shape") != Some(&shape_value) {
-            problems.push(format!(
-                "shape {:?}, expected {shape:?}",
-                line.get("shape").map(Value::to_python_json)
-            ));
+/// Pattern 2: every frame that arrived is one of the frames sent, in
+/// order (the one it is closest to, above the bound); the others were
+/// dropped by PUB (HWM 1), which is counted.
+fn check_published(
+    result: &mut CellResult,
+    cell: &JpegCell,
+    frames: u64,
+    rx: &Finished,
+    dir: &Path,
+    worst: &mut f64,
+) {
+    let cs = cell.colorspace();
+    let shape = shape_for(cs);
+    let mut next = 0u64;
+    for (j, (_, text)) in rx.lines.iter().enumerate() {
+        let line = parse(text.as_bytes()).unwrap_or_default();
+        if line.get("seq").and_then(Value::as_i64) != Some(j as i64) {
+            result
+                .failures
+                .push(format!("receiver line {j} has seq {:?}", line.get("seq")));
+            return;
         }
-        if line.get("dtype").and_then(Value::as_str) != Some("uint8") {
-            problems.push(format!("dtype {:?}", line.get("dtype")));
+        let path = dir.join(format!("frame_{j:06}.npy"));
+        let best = (next..frames)
+            .filter_map(|k| saved_psnr(&path, cs, &shape, k).ok().map(|db| (k, db)))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        match best {
+            Some((k, db)) if db >= MIN_PSNR_DB => {
+                *worst = worst.min(db);
+                next = k + 1;
+            }
+            other => {
+                result.failures.push(format!(
+                    "receiver frame {j} is none of the frames still to come (closest: {other:?})"
+                ));
+                return;
+            }
         }
-        match check_saved(&saved.rx_dir.join(format!("frame_{k:06}.npy")), shape, k) {
-            Ok(db) => worst = worst.min(db),
-            Err(e) => problems.push(e),
-        }
-        problems
-    });
-    worst
+    }
+    let got = rx.lines.len() as u64;
+    if got == 0 {
+        result.failures.push("no frame arrived".into());
+    } else if got < frames {
+        result.notes.push(format!(
+            "PUB/SUB dropped {} of {frames} frames (spec/05 §5.1)",
+            frames - got
+        ));
+    }
 }

@@ -6,9 +6,11 @@
 //! both ends, the exit codes (the termination handshake) and the timing.
 
 mod cases;
-mod check;
+pub(crate) mod check;
+mod inflight;
 mod jpeg;
 mod multi;
+mod multi_jpeg;
 mod report;
 pub(crate) mod runner;
 mod secure;
@@ -57,6 +59,14 @@ pub struct ConformArgs {
     /// builds from this workspace with `--features curve`).
     #[arg(long)]
     pub netgear_curve: Option<PathBuf>,
+    /// Instead of the matrix, run N generated sessions per direction of
+    /// the property test against live vidgear (regression files first);
+    /// ends with `property: N sessions, F failures`
+    #[arg(long, value_name = "N")]
+    pub property: Option<u64>,
+    /// The property test's seed (default: a random one, printed)
+    #[arg(long, value_name = "S", requires = "property")]
+    pub seed: Option<u64>,
 }
 
 impl ConformArgs {
@@ -90,6 +100,9 @@ pub fn run(args: ConformArgs) -> ExitCode {
                 ExitCode::from(1)
             }
         };
+    }
+    if let Some(sessions) = args.property {
+        return property(&args, sessions);
     }
     let cells: Vec<cases::Cell> = cases::matrix()
         .into_iter()
@@ -137,5 +150,43 @@ pub fn run(args: ConformArgs) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// `--property N`: the property test against live vidgear.
+fn property(args: &ConformArgs, sessions: u64) -> ExitCode {
+    let python = match args.venv().provision() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: cannot provision the vidgear venv: {e}");
+            eprintln!("{}", crate::venv::HOW_TO_PROVIDE);
+            return ExitCode::from(1);
+        }
+    };
+    let seed = args.seed.unwrap_or_else(|| fastrand::u64(..));
+    eprintln!("property: seed {seed}");
+    let options = crate::property::Options {
+        python,
+        repo: args.repo.clone(),
+        out: args.out.clone(),
+        sessions,
+        seed,
+        directions: crate::property::Direction::BOTH.to_vec(),
+        shrink_limit: 500,
+    };
+    match crate::property::run(&options) {
+        Ok(summaries) => {
+            print!("{}", crate::property::report(&summaries, sessions));
+            if summaries.iter().all(|s| s.failures.is_empty()) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            println!("property: 0 sessions, 1 failures");
+            ExitCode::from(1)
+        }
     }
 }

@@ -165,6 +165,16 @@ fn run_cell(env: &Env, cell: &Cell) -> CellResult {
                 result.failures.push(e);
             }
         }
+        Kind::MultiJpeg(cell) => {
+            if let Err(e) = super::multi_jpeg::run(env, &mut result, cell) {
+                result.failures.push(e);
+            }
+        }
+        Kind::InFlight(cell) => {
+            if let Err(e) = super::inflight::run(env, &mut result, cell) {
+                result.failures.push(e);
+            }
+        }
     }
     result.seconds = (started.elapsed().as_secs_f64() * 100.0).round() / 100.0;
     result
@@ -331,23 +341,17 @@ fn stream(
     let (tx_done, rx_done) = run_pair(rx, tx, port, ipc_file.as_deref())?;
     let _ = std::fs::remove_dir_all(&scratch);
 
-    check_stream_exits(&mut result.failures, &tx_done, &rx_done);
-    check_receiver(result, receiver, case, env.frames, &rx_done);
-    let want_reply = expected_reply(case);
-    check_lines(
-        &mut result.failures,
-        "sender",
-        &tx_done.lines,
-        env.frames,
-        |_, line| {
-            let got = line.get("reply").cloned().unwrap_or(Value::Null);
-            if same(&got, &want_reply) {
-                Vec::new()
-            } else {
-                vec![format!("reply {} != {}", show(&got), show(&want_reply))]
-            }
-        },
-    );
+    if pattern == 2 {
+        pubsub_checks(
+            result,
+            (sender, receiver),
+            case,
+            env.frames,
+            (&tx_done, &rx_done),
+        );
+    } else {
+        lockstep_checks(result, receiver, case, env.frames, (&tx_done, &rx_done));
+    }
     result.fps = lines_per_second(&tx_done.lines);
     if !result.failures.is_empty() {
         save_logs(&env.out, &result.id, &tx_done, &rx_done);
@@ -416,6 +420,10 @@ fn receiver_command(
             rx.args(["--return-frame", shape, "--return-dtype", dtype]);
         }
     }
+    if link.pattern == 2 {
+        // A receiver whose publisher's termination is lost ends by this.
+        rx.args(["--subscriber-timeout", "3"]);
+    }
     Ok(rx)
 }
 
@@ -435,7 +443,39 @@ fn sender_command(env: &Env, sender: Impl, link: &Link, scratch: &Path) -> Resul
     if let Some(m) = &case.message {
         datum_args(&mut tx, sender, "--message", m, scratch)?;
     }
+    if link.pattern == 2 {
+        // Paced, so that PUB's HWM of 1 drops little.
+        tx.args(["--fps", "50"]);
+    }
     Ok(tx)
+}
+
+/// Patterns 0 and 1: both ends exit 0, every frame arrives, in order,
+/// and every reply is the receiver's return data.
+fn lockstep_checks(
+    result: &mut CellResult,
+    receiver: Impl,
+    case: &Case,
+    frames: u64,
+    (tx, rx): (&Finished, &Finished),
+) {
+    check_stream_exits(&mut result.failures, tx, rx);
+    check_receiver(result, receiver, case, frames, rx);
+    let want_reply = expected_reply(case);
+    check_lines(
+        &mut result.failures,
+        "sender",
+        &tx.lines,
+        frames,
+        |_, line| {
+            let got = line.get("reply").cloned().unwrap_or(Value::Null);
+            if same(&got, &want_reply) {
+                Vec::new()
+            } else {
+                vec![format!("reply {} != {}", show(&got), show(&want_reply))]
+            }
+        },
+    );
 }
 
 /// Both ends exit 0 (the receiver only once it saw the termination).
@@ -532,6 +572,96 @@ pub(super) fn lines_per_second(lines: &[(Instant, String)]) -> Option<f64> {
     // Lines arriving within a couple of milliseconds come in one pipe
     // read, and their arrival times say nothing about the rate.
     (secs >= 0.002).then(|| (lines.len() - 1) as f64 / secs)
+}
+
+/// Pattern 2: PUB (HWM 1) may drop frames (the slow joiner, a full
+/// queue), which are counted, never taken for corrupt ones: what arrives
+/// is the sender's frames in order, intact. The receiver ends at the
+/// termination message; vidgear's can be lost (spec/07 §7.12), and then
+/// the receiver's subscriber timeout ends it (spec/07 §7.16: netgear with
+/// an error and exit status 1, vidgear as if terminated).
+fn pubsub_checks(
+    result: &mut CellResult,
+    (sender, receiver): (Impl, Impl),
+    case: &Case,
+    frames: u64,
+    (tx_done, rx_done): (&Finished, &Finished),
+) {
+    if tx_done.code != Some(0) {
+        result.failures.push(format!(
+            "sender exit {:?}: {}",
+            tx_done.code,
+            tail(&tx_done.stderr)
+        ));
+    }
+    let timed_out = match receiver {
+        Impl::Rust => {
+            rx_done.code == Some(1) && rx_done.stderr.contains("the publisher fell silent")
+        }
+        Impl::Python => rx_done.code == Some(0) && rx_done.stderr.contains("Connection Timeout"),
+    };
+    if timed_out && sender == Impl::Python {
+        result.notes.push(
+            "vidgear's termination message was lost (linger 0 at close, spec/07 §7.12): the \
+             receiver ended by its subscriber timeout (§7.16)"
+                .into(),
+        );
+    } else if timed_out {
+        result.failures.push("netgear's termination message never arrived: the receiver ended by its subscriber timeout".into());
+    } else if rx_done.code != Some(0) {
+        result.failures.push(format!(
+            "receiver exit {:?}: {}",
+            rx_done.code,
+            tail(&rx_done.stderr)
+        ));
+    }
+    let shape = parse_shape(case.shape);
+    let shape_value = Value::from(shape.clone());
+    let mut next = 0u64;
+    for (j, (_, text)) in rx_done.lines.iter().enumerate() {
+        let line = parse(text.as_bytes()).unwrap_or_default();
+        let sha = line.get("sha256").and_then(Value::as_str).unwrap_or("");
+        let found = (next..frames).find(|&k| synthetic_sha256(k, &shape, case.dtype) == sha);
+        let problem = if line.get("seq").and_then(Value::as_i64) != Some(j as i64) {
+            Some(format!("has seq {:?}", line.get("seq").map(show)))
+        } else if line.get("shape") != Some(&shape_value)
+            || line.get("dtype").and_then(Value::as_str) != Some(case.dtype)
+        {
+            Some(format!(
+                "is {:?} {:?}",
+                line.get("dtype").map(show),
+                line.get("shape").map(show)
+            ))
+        } else if found.is_none() {
+            Some("is none of the frames still to come (duplicated, reordered or corrupt)".into())
+        } else {
+            None
+        };
+        if let Some(p) = problem {
+            result.failures.push(format!("receiver line {j} {p}"));
+            return;
+        }
+        next = found.map_or(next, |k| k + 1);
+    }
+    let got = rx_done.lines.len() as u64;
+    if got == 0 {
+        result.failures.push("no frame arrived".into());
+    } else if got < frames {
+        result.notes.push(format!(
+            "PUB/SUB dropped {} of {frames} frames (HWM 1, slow joiner; spec/05 §5.1)",
+            frames - got
+        ));
+    }
+    check_lines(
+        &mut result.failures,
+        "sender",
+        &tx_done.lines,
+        frames,
+        |_, line| match line.get("reply") {
+            Some(Value::Null) | None => Vec::new(),
+            Some(other) => vec![format!("reply {} on pattern 2", show(other))],
+        },
+    );
 }
 
 /// Checks that `lines` are exactly `frames` JSON objects with `seq` 0, 1, ...

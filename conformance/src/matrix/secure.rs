@@ -14,6 +14,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use netgear::json::{parse, Value};
+use netgear::wire::Colorspace;
 use netgear_testkit::free_port;
 
 use super::cases::Impl;
@@ -374,7 +375,7 @@ fn stream(
         }
         if load == Load::Jpeg {
             let saved = rx_dir.join(format!("frame_{k:06}.npy"));
-            if let Err(e) = check_saved(&saved, &jpeg_shape, k) {
+            if let Err(e) = check_saved(&saved, Colorspace::Bgr, &jpeg_shape, k) {
                 problems.push(e);
             }
         } else {

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clap::Args;
 use netgear::json::{Map, Value};
@@ -13,8 +13,8 @@ use netgear::transport::zmq::{Client, ClientOptions, Error};
 use netgear::{Dtype, Frame, Payload, ReturnData};
 
 use crate::args::{
-    check_jpeg_fits, parse_json_arg, parse_percentage, parse_shape, ConnArgs, Content, JpegArgs,
-    Shape,
+    check_jpeg_fits, parse_json_arg, parse_percentage, parse_secs, parse_shape, ConnArgs, Content,
+    JpegArgs, Shape,
 };
 use crate::natural::natural_frame;
 use crate::output::{describe_payload, JsonLines, Stats};
@@ -58,6 +58,12 @@ pub struct ReceiveArgs {
     #[arg(long, value_name = "DIR")]
     pub save_dir: Option<PathBuf>,
 
+    /// Pattern 2: give up when no message has come for SECS seconds
+    /// (fractions allowed), as vidgear's subscriber_timeout; the run then
+    /// ends with an error and exit status 1 (default: wait for ever)
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub subscriber_timeout: Option<Duration>,
+
     /// Serve a live view on ADDR (e.g. 127.0.0.1:8080): an HTML page with
     /// the frames as an MJPEG stream, the latest message and the timing
     #[arg(long, value_name = "ADDR")]
@@ -80,7 +86,10 @@ pub struct ReceiveArgs {
 }
 
 pub fn run(args: ReceiveArgs, quiet: bool, stop: StopFlag) -> Result<(), CliError> {
-    let config = args.conn.config();
+    let config = args
+        .conn
+        .config()
+        .subscriber_timeout(args.subscriber_timeout);
     config
         .validate()
         .map_err(|e| CliError::Usage(Error::Config(e).to_string()))?;

@@ -12,17 +12,14 @@
 //! §5.3; netgear also delivers what arrived before the termination,
 //! spec/07 §7.3); on pattern 2 a subsequence (PUB drops by design).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command};
-use std::sync::mpsc::{channel, Receiver};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use netgear::json::{parse, Value};
 
 use super::cases::{Cell, Impl, Kind};
 use super::check::synthetic_sha256;
-use super::runner::{free_port, spawn_piped, tail, wait_bound, CellResult, Env};
+use super::live::{Done, Live};
+use super::runner::{check_pubsub_receiver_end, free_port, tail, wait_bound, CellResult, Env};
 
 /// One cell.
 #[derive(Debug, Clone)]
@@ -71,89 +68,6 @@ const SHAPE: [usize; 3] = [120, 160, 3];
 /// Frames the receiver shows before the sender is stopped.
 const BEFORE_STOP: usize = 20;
 
-/// A child whose stdout lines are read as they come.
-struct Streaming {
-    who: Impl,
-    child: Child,
-    rx: Receiver<String>,
-    lines: Vec<String>,
-    stderr: thread::JoinHandle<String>,
-}
-
-impl Streaming {
-    fn start(who: Impl, cmd: Command) -> Result<Streaming, String> {
-        let (child, stdout, stderr) = spawn_piped(cmd)?;
-        let (tx, rx) = channel();
-        thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Ok(Streaming {
-            who,
-            child,
-            rx,
-            lines: Vec::new(),
-            stderr,
-        })
-    }
-
-    /// Waits until `n` lines have come (false after `limit`).
-    fn wait_lines(&mut self, n: usize, limit: Duration) -> bool {
-        let give_up = Instant::now() + limit;
-        while self.lines.len() < n {
-            match self
-                .rx
-                .recv_timeout(give_up.saturating_duration_since(Instant::now()))
-            {
-                Ok(line) => self.lines.push(line),
-                Err(_) => return false,
-            }
-        }
-        true
-    }
-
-    /// Stops it as Ctrl-C would.
-    fn stop(&self) {
-        let signal = match self.who {
-            Impl::Rust => "-INT",
-            Impl::Python => "-TERM",
-        };
-        let _ = Command::new("kill")
-            .arg(signal)
-            .arg(self.child.id().to_string())
-            .status();
-    }
-
-    /// Waits up to `limit` for the exit (then kills): (exit code, lines,
-    /// stderr); no code when it had to be killed.
-    fn finish(mut self, limit: Duration) -> (Option<i32>, Vec<Value>, String) {
-        let give_up = Instant::now() + limit;
-        let code = loop {
-            match self.child.try_wait() {
-                Ok(Some(status)) => break status.code(),
-                Ok(None) if Instant::now() < give_up => thread::sleep(Duration::from_millis(20)),
-                _ => {
-                    let _ = self.child.kill();
-                    let _ = self.child.wait();
-                    break None;
-                }
-            }
-        };
-        while let Ok(line) = self.rx.recv_timeout(Duration::from_secs(5)) {
-            self.lines.push(line);
-        }
-        let values = self
-            .lines
-            .iter()
-            .map(|l| parse(l.as_bytes()).unwrap_or_default())
-            .collect();
-        (code, values, self.stderr.join().unwrap_or_default())
-    }
-}
-
 pub fn run(env: &Env, result: &mut CellResult, cell: &InFlightCell) -> Result<(), String> {
     let port = free_port().to_string();
     let lockstep = cell.pattern < 2;
@@ -180,12 +94,12 @@ pub fn run(env: &Env, result: &mut CellResult, cell: &InFlightCell) -> Result<()
     } else {
         rx.args(["--subscriber-timeout", "3"]);
     }
-    let mut receiver = Streaming::start(cell.receiver, rx)?;
+    let mut receiver = Live::start("receiver".into(), cell.receiver, rx)?;
     if !wait_bound(port.parse().expect("a port"), None, Duration::from_secs(30)) {
-        let (_, _, err) = receiver.finish(Duration::ZERO);
-        return Err(format!("the receiver never bound: {}", tail(&err)));
+        let done = receiver.finish(Duration::ZERO, false);
+        return Err(format!("the receiver never bound: {}", tail(&done.stderr)));
     }
-    let sender = Streaming::start(cell.sender, tx)?;
+    let sender = Live::start("sender".into(), cell.sender, tx)?;
     if !receiver.wait_lines(BEFORE_STOP, Duration::from_secs(60)) {
         result.failures.push(format!(
             "the receiver showed only {} frames",
@@ -193,19 +107,30 @@ pub fn run(env: &Env, result: &mut CellResult, cell: &InFlightCell) -> Result<()
         ));
     }
     sender.stop();
-    let (tx_code, sent, tx_err) = sender.finish(Duration::from_secs(20));
-    let (rx_code, got, rx_err) = receiver.finish(Duration::from_secs(20));
-    check_exits(result, cell, (tx_code, &tx_err), (rx_code, &rx_err));
-    check_frames(result, lockstep, &sent, &got);
+    let tx_done = sender.finish(Duration::from_secs(20), false);
+    let rx_done = receiver.finish(Duration::from_secs(20), false);
+    check_exits(result, cell, &tx_done, &rx_done);
+    check_frames(
+        result,
+        lockstep,
+        &json_values(&tx_done),
+        &json_values(&rx_done),
+    );
     Ok(())
 }
 
-fn check_exits(
-    result: &mut CellResult,
-    cell: &InFlightCell,
-    tx: (Option<i32>, &str),
-    rx: (Option<i32>, &str),
-) {
+/// The lines a peer printed, as JSON (an unreadable line as `null`, which
+/// the frame checks then report).
+fn json_values(done: &Done) -> Vec<Value> {
+    done.lines
+        .iter()
+        .map(|l| parse(l.as_bytes()).unwrap_or_default())
+        .collect()
+}
+
+fn check_exits(result: &mut CellResult, cell: &InFlightCell, tx: &Done, rx: &Done) {
+    let tx = (tx.code, tx.stderr.as_str());
+    let rx = (rx.code, rx.stderr.as_str());
     if tx.0 != Some(0) {
         result.failures.push(format!(
             "the sender, stopped, exit {:?}: {}",
@@ -213,21 +138,8 @@ fn check_exits(
             tail(tx.1)
         ));
     }
-    let timed_out = cell.pattern == 2
-        && match cell.receiver {
-            Impl::Rust => rx.0 == Some(1) && rx.1.contains("the publisher fell silent"),
-            Impl::Python => rx.0 == Some(0) && rx.1.contains("Connection Timeout"),
-        };
-    if timed_out && cell.sender == Impl::Python {
-        result.notes.push(
-            "vidgear's termination message was lost (spec/07 §7.12); the receiver's subscriber \
-             timeout ended it"
-                .into(),
-        );
-    } else if timed_out {
-        result
-            .failures
-            .push("netgear's termination message never arrived".into());
+    if cell.pattern == 2 {
+        check_pubsub_receiver_end(result, (cell.sender, cell.receiver), rx.0, rx.1);
     } else if rx.0 != Some(0) {
         result.failures.push(format!(
             "the receiver did not end by the termination: exit {:?}: {}",

@@ -23,8 +23,8 @@ use netgear_testkit::natural_frame;
 
 use super::cases::{Cell, Impl, Kind};
 use super::runner::{
-    check_lines, free_port, lines_per_second, run_pair, save_logs, tail, tempdir_in, CellResult,
-    Env, Finished,
+    check_lines, check_pubsub_receiver_end, check_stream_exits, free_port, lines_per_second,
+    run_pair, save_logs, tail, tempdir_in, CellResult, Env, Finished,
 };
 
 /// The PSNR every decoded frame must reach (quality 90, natural content).
@@ -321,31 +321,15 @@ pub fn run(env: &Env, result: &mut CellResult, cell: &JpegCell) -> Result<(), St
 /// termination was lost ends by its subscriber timeout (spec/07 §7.12,
 /// §7.16), which is noted.
 fn check_exits(result: &mut CellResult, cell: &JpegCell, tx: &Finished, rx: &Finished) {
+    if cell.pattern != 2 {
+        return check_stream_exits(&mut result.failures, tx, rx);
+    }
     if tx.code != Some(0) {
         result
             .failures
             .push(format!("sender exit {:?}: {}", tx.code, tail(&tx.stderr)));
     }
-    let timed_out = cell.pattern == 2
-        && match cell.receiver {
-            Impl::Rust => rx.code == Some(1) && rx.stderr.contains("the publisher fell silent"),
-            Impl::Python => rx.code == Some(0) && rx.stderr.contains("Connection Timeout"),
-        };
-    if timed_out && cell.sender == Impl::Python {
-        result.notes.push(
-            "vidgear's termination message was lost (spec/07 §7.12); the receiver's subscriber \
-             timeout ended it"
-                .into(),
-        );
-    } else if timed_out {
-        result
-            .failures
-            .push("netgear's termination message never arrived".into());
-    } else if rx.code != Some(0) {
-        result
-            .failures
-            .push(format!("receiver exit {:?}: {}", rx.code, tail(&rx.stderr)));
-    }
+    check_pubsub_receiver_end(result, (cell.sender, cell.receiver), rx.code, &rx.stderr);
 }
 
 fn check_frames(
@@ -358,28 +342,14 @@ fn check_frames(
 ) {
     let cs = cell.colorspace();
     let shape = shape_for(cs);
-    let shape_value = Value::from(shape.clone());
     check_lines(
         &mut result.failures,
         "receiver",
         &rx.lines,
         frames,
         |k, line| {
-            let mut problems = Vec::new();
-            if line.get("shape") != Some(&shape_value) {
-                problems.push(format!(
-                    "shape {:?}, expected {shape:?}",
-                    line.get("shape").map(Value::to_python_json)
-                ));
-            }
-            if line.get("dtype").and_then(Value::as_str) != Some("uint8") {
-                problems.push(format!("dtype {:?}", line.get("dtype")));
-            }
-            match check_saved(&dir.join(format!("frame_{k:06}.npy")), cs, &shape, k) {
-                Ok(db) => *worst = worst.min(db),
-                Err(e) => problems.push(e),
-            }
-            problems
+            let saved = dir.join(format!("frame_{k:06}.npy"));
+            decoded_problems(Some(line), &saved, (cs, &shape), k, worst)
         },
     );
 }
@@ -394,7 +364,6 @@ fn check_returned(
 ) {
     let cs = cell.colorspace();
     let shape = shape_for(cs);
-    let shape_value = Value::from(shape.clone());
     check_lines(
         &mut result.failures,
         "receiver",
@@ -411,24 +380,39 @@ fn check_returned(
         &tx.lines,
         frames,
         |k, line| {
-            let reply = line.get("reply");
-            let mut problems = Vec::new();
-            if reply.and_then(|r| r.get("shape")) != Some(&shape_value) {
-                problems.push(format!(
-                    "returned frame {:?}, expected shape {shape:?}",
-                    reply.map(Value::to_python_json)
-                ));
-            }
-            if reply.and_then(|r| r.get("dtype")).and_then(Value::as_str) != Some("uint8") {
-                problems.push("returned frame is not uint8".into());
-            }
-            match check_saved(&dir.join(format!("reply_{k:06}.npy")), cs, &shape, 0) {
-                Ok(db) => *worst = worst.min(db),
-                Err(e) => problems.push(e),
-            }
-            problems
+            let saved = dir.join(format!("reply_{k:06}.npy"));
+            decoded_problems(line.get("reply"), &saved, (cs, &shape), 0, worst)
         },
     );
+}
+
+/// What is wrong with one decoded frame: the shape and dtype its end
+/// printed (`printed`: the line, or the reply) and the PSNR of the copy it
+/// saved against natural frame `k`; `worst` keeps the lowest PSNR seen.
+fn decoded_problems(
+    printed: Option<&Value>,
+    saved: &Path,
+    (cs, shape): (Colorspace, &[usize]),
+    k: u64,
+    worst: &mut f64,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let got_shape = printed.and_then(|p| p.get("shape"));
+    if got_shape != Some(&Value::from(shape.to_vec())) {
+        problems.push(format!(
+            "shape {:?}, expected {shape:?}",
+            got_shape.map(Value::to_python_json)
+        ));
+    }
+    let dtype = printed.and_then(|p| p.get("dtype"));
+    if dtype.and_then(Value::as_str) != Some("uint8") {
+        problems.push(format!("dtype {dtype:?}, expected uint8"));
+    }
+    match check_saved(saved, cs, shape, k) {
+        Ok(db) => *worst = worst.min(db),
+        Err(e) => problems.push(e),
+    }
+    problems
 }
 
 /// Pattern 2: every frame that arrived is one of the frames sent, in

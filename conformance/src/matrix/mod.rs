@@ -9,6 +9,7 @@ mod cases;
 pub(crate) mod check;
 mod inflight;
 mod jpeg;
+mod live;
 mod multi;
 mod multi_jpeg;
 mod report;

@@ -25,17 +25,15 @@
 //! failures.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command};
-use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
-use std::thread;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use netgear::json::{parse, Value};
 
 use super::cases::Impl;
 use super::check::{same, show, synthetic_sha256};
-use super::runner::{free_port, spawn_piped, tail, wait_bound, CellResult, Env};
+use super::live::{Done, Live};
+use super::runner::{free_port, tail, wait_bound, CellResult, Env};
 
 /// Which side is many.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,116 +157,7 @@ pub fn run(env: &Env, result: &mut CellResult, cell: &MultiCell) -> Result<(), S
 // Processes
 // ---------------------------------------------------------------------------
 
-/// A child whose stdout lines are read as they come.
-struct Live {
-    role: String,
-    who: Impl,
-    child: Child,
-    rx: Receiver<String>,
-    lines: Vec<String>,
-    stderr: thread::JoinHandle<String>,
-}
-
-/// A child that has exited (or was killed).
-struct Done {
-    role: String,
-    who: Impl,
-    code: Option<i32>,
-    lines: Vec<String>,
-    stderr: String,
-    /// The harness had to stop it (it did not end by itself).
-    stopped: bool,
-}
-
-impl Live {
-    fn start(role: String, who: Impl, cmd: Command) -> Result<Live, String> {
-        let (child, stdout, stderr) = spawn_piped(cmd)?;
-        let (tx, rx) = channel();
-        thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Ok(Live {
-            role,
-            who,
-            child,
-            rx,
-            lines: Vec::new(),
-            stderr,
-        })
-    }
-
-    /// Takes the lines printed so far, waiting up to `wait` for one.
-    fn pump(&mut self, wait: Duration) {
-        match self.rx.recv_timeout(wait) {
-            Ok(line) => self.lines.push(line),
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return,
-        }
-        while let Ok(line) = self.rx.try_recv() {
-            self.lines.push(line);
-        }
-    }
-
-    fn running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
-    }
-
-    /// Asks the process to stop as Ctrl-C would: it then closes its session
-    /// normally (netgear catches SIGINT; peer.py turns SIGTERM into
-    /// KeyboardInterrupt, and Python ignores SIGINT when started in the
-    /// background).
-    fn stop(&self) {
-        let signal = match self.who {
-            Impl::Rust => "-INT",
-            Impl::Python => "-TERM",
-        };
-        let _ = Command::new("kill")
-            .arg(signal)
-            .arg(self.child.id().to_string())
-            .status();
-    }
-
-    /// Waits up to `limit` for the exit; then, if `stop`, signals and waits
-    /// 5 s more; then kills.
-    fn finish(mut self, limit: Duration, stop: bool) -> Done {
-        let mut stopped = false;
-        let mut give_up = Instant::now() + limit;
-        let status = loop {
-            match self.child.try_wait() {
-                Ok(Some(status)) => break Some(status),
-                Ok(None) if Instant::now() < give_up => thread::sleep(Duration::from_millis(20)),
-                Ok(None) if stop && !stopped => {
-                    stopped = true;
-                    self.stop();
-                    give_up = Instant::now() + Duration::from_secs(5);
-                }
-                _ => {
-                    stopped = true;
-                    let _ = self.child.kill();
-                    let _ = self.child.wait();
-                    break None;
-                }
-            }
-        };
-        // The reader thread ends at EOF, when the child is gone.
-        while let Ok(line) = self.rx.recv_timeout(Duration::from_secs(5)) {
-            self.lines.push(line);
-        }
-        Done {
-            role: self.role,
-            who: self.who,
-            code: status.and_then(|s| s.code()),
-            lines: self.lines,
-            stderr: self.stderr.join().unwrap_or_default(),
-            stopped,
-        }
-    }
-}
-
-fn save_logs(env: &Env, id: &str, procs: &[Done]) {
+pub(super) fn save_logs(env: &Env, id: &str, procs: &[Done]) {
     let dir = env.out.join("logs");
     let _ = std::fs::create_dir_all(&dir);
     let stem = id.replace('/', "_");
@@ -519,7 +408,7 @@ fn server_command(env: &Env, cell: &MultiCell, who: Impl, port: &str, shape: &[u
 
 /// Lets every server stream until the hub has shown `frames` of its
 /// frames; an error if one of them (or the hub) ends first, or 90 s pass.
-fn stream_until_hub_shows(
+pub(super) fn stream_until_hub_shows(
     frames: usize,
     mut hub: Live,
     procs: &mut Vec<Live>,

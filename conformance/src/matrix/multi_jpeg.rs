@@ -5,8 +5,9 @@
 //! * `jpeg-multi/clients/<server>-<clients>/<cs>`: one server deals JPEG
 //!   frames out to two clients, which save what they decode.
 //!
-//! Every server sends a fixed number of natural frames and terminates by
-//! itself. Every decoded frame must be within `MIN_PSNR_DB` of the natural
+//! Multi-Server: the servers stream until the hub has shown enough of each
+//! one's frames, then are stopped. Multi-Client: the server sends a fixed
+//! number of frames and terminates by itself. Every decoded frame must be within `MIN_PSNR_DB` of the natural
 //! frame it was made from: per port the j-th frame of that server
 //! (Multi-Server), or the frame whose reply names the client
 //! (Multi-Client).
@@ -20,8 +21,11 @@ use netgear::wire::Colorspace;
 
 use super::cases::{Cell, Impl, Kind};
 use super::jpeg::check_saved;
+use super::live::{Done, Live};
+use super::multi::{save_logs, stream_until_hub_shows};
 use super::runner::{
-    finish, free_port, start, tail, tempdir_in, wait_bound, CellResult, Env, Finished,
+    finish, free_port, save_role_logs, start, tail, tempdir_in, wait_bound, CellResult, Env,
+    Finished,
 };
 
 /// Which side is many.
@@ -137,6 +141,12 @@ fn wait_all(ports: &[u16]) -> Result<(), String> {
     Ok(())
 }
 
+/// Many servers, one hub: the servers stream until the hub has shown
+/// `--frames` of each one's frames, then are stopped (as Ctrl-C would) and
+/// terminate. They are not given a fixed count: the hub ends once every
+/// server it has heard from has terminated (spec/06 §6.2.5), so a server
+/// that finished before a slower one's first frame would end the cell
+/// early.
 fn servers(
     env: &Env,
     result: &mut CellResult,
@@ -144,97 +154,118 @@ fn servers(
     scratch: &Path,
 ) -> Result<(), String> {
     let cs = cell.colorspace();
-    let ports: Vec<u16> = cell.peers.iter().map(|_| free_port()).collect();
-    let list = ports
-        .iter()
-        .map(u16::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
+    let ports: Vec<String> = cell.peers.iter().map(|_| free_port().to_string()).collect();
     let dir = scratch.join("hub");
     let mut hub = env.command(cell.hub, "receive");
-    hub.args([
-        "--multiserver",
-        "--port",
-        &list,
-        "--pattern",
-        "1",
-        "--json",
-        "--save-dir",
-    ])
-    .arg(&dir);
-    let hub = start(hub)?;
-    wait_all(&ports)?;
-    let running = cell
-        .peers
-        .iter()
-        .enumerate()
-        .map(|(i, who)| {
-            let mut tx = env.command(*who, "send");
-            tx.args([
-                "--multiserver",
-                "--port",
-                &ports[i].to_string(),
-                "--pattern",
-                "1",
-                "--json",
-            ])
-            .args(["--frames", &env.frames.to_string(), "--fps", "25"])
-            .args([
-                "--shape",
-                &shape_text(&shape(cs, i)),
-                "--content",
-                "natural",
-            ])
-            .args(["--jpeg", cell.colorspace, "--jpeg-quality", "90"]);
-            start(tx)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let sent: Vec<Finished> = running
-        .into_iter()
-        .map(|r| finish(r, Duration::from_secs(120)))
-        .collect();
-    let hub = finish(hub, Duration::from_secs(30));
-    for (i, s) in sent.iter().enumerate() {
-        exit_ok(result, &format!("server{i}"), s);
+    hub.args(["--multiserver", "--port", &ports.join(",")])
+        .args(["--pattern", "1", "--json", "--save-dir"])
+        .arg(&dir);
+    let hub = Live::start("hub".into(), cell.hub, hub)?;
+    let numbers: Vec<u16> = ports.iter().map(|p| p.parse().expect("a port")).collect();
+    wait_all(&numbers)?;
+    let mut procs = Vec::new();
+    for (i, who) in cell.peers.iter().enumerate() {
+        let mut tx = env.command(*who, "send");
+        tx.args([
+            "--multiserver",
+            "--port",
+            &ports[i],
+            "--pattern",
+            "1",
+            "--json",
+        ])
+        .args(["--frames", "5000", "--fps", "25"])
+        .args([
+            "--shape",
+            &shape_text(&shape(cs, i)),
+            "--content",
+            "natural",
+        ])
+        .args(["--jpeg", cell.colorspace, "--jpeg-quality", "90"]);
+        procs.push(Live::start(format!("server{i}"), *who, tx)?);
     }
-    exit_ok(result, "hub", &hub);
+    let shown = stream_until_hub_shows(env.frames.max(1) as usize, hub, &mut procs, &ports);
+    for p in &procs {
+        p.stop();
+    }
+    let sent: Vec<Done> = procs
+        .into_iter()
+        .map(|p| p.finish(Duration::from_secs(30), false))
+        .collect();
+    let hub = match shown {
+        Ok(hub) => hub.finish(Duration::from_secs(20), true),
+        Err(e) => {
+            result.failures.push(e);
+            save_logs(env, &result.id, &sent);
+            return Ok(());
+        }
+    };
+    for s in sent.iter().chain([&hub]) {
+        if s.code != Some(0) || s.stopped && s.role == "hub" {
+            result.failures.push(format!(
+                "{} exit {:?}{}: {}",
+                s.role,
+                s.code,
+                if s.stopped {
+                    " (stopped by the harness)"
+                } else {
+                    ""
+                },
+                tail(&s.stderr)
+            ));
+        }
+    }
+    check_hub_frames(result, cs, (&ports, &dir), &hub, env.frames);
+    if !result.failures.is_empty() {
+        let mut all = sent;
+        all.push(hub);
+        save_logs(env, &result.id, &all);
+    }
+    Ok(())
+}
+
+/// Per port, the frames the hub showed are that server's natural frames
+/// 0, 1, 2, ... in order, each within the PSNR bound, and at least
+/// `frames` of them.
+fn check_hub_frames(
+    result: &mut CellResult,
+    cs: Colorspace,
+    (ports, dir): (&[String], &Path),
+    hub: &Done,
+    frames: u64,
+) {
     let mut per_port = vec![0u64; ports.len()];
     let mut worst = f64::INFINITY;
-    for (seq, line) in lines(&hub).iter().enumerate() {
+    for (seq, text) in hub.lines.iter().enumerate() {
+        let line = parse(text.as_bytes()).unwrap_or_default();
         let port = line.get("port").and_then(Value::as_str).unwrap_or("");
-        let Some(i) = ports.iter().position(|p| p.to_string() == port) else {
+        let Some(i) = ports.iter().position(|p| p == port) else {
             result.failures.push(format!(
                 "hub frame {seq} under port {port:?}, none of the servers'"
             ));
-            break;
+            return;
         };
         let k = per_port[i];
         per_port[i] += 1;
-        match check_saved(
-            &dir.join(format!("frame_{seq:06}.npy")),
-            cs,
-            &shape(cs, i),
-            k,
-        ) {
+        let saved = dir.join(format!("frame_{seq:06}.npy"));
+        match check_saved(&saved, cs, &shape(cs, i), k) {
             Ok(db) => worst = worst.min(db),
             Err(e) => {
                 result
                     .failures
                     .push(format!("hub frame {seq} (port {port}, its frame {k}): {e}"));
-                break;
+                return;
             }
         }
     }
-    if per_port.iter().any(|&n| n != env.frames) {
+    if per_port.iter().any(|&n| n < frames) {
         result.failures.push(format!(
-            "frames per port {per_port:?}, expected {} each",
-            env.frames
+            "frames per port {per_port:?}, expected at least {frames} each"
         ));
     }
     if worst.is_finite() {
         result.notes.push(format!("lowest PSNR {worst:.2} dB"));
     }
-    Ok(())
 }
 
 fn clients(
@@ -311,8 +342,28 @@ fn clients(
         result
             .failures
             .push(format!("the server's replies name the clients {owners:?}"));
-        return Ok(());
+    } else {
+        check_clients(result, (cs, &dirs), &owners, &received);
     }
+    if !result.failures.is_empty() {
+        let roles: Vec<String> = (0..received.len()).map(|c| format!("client{c}")).collect();
+        let mut procs: Vec<(&str, &Finished)> =
+            roles.iter().map(String::as_str).zip(&received).collect();
+        procs.push(("server", &server));
+        save_role_logs(&env.out, &result.id, &procs);
+    }
+    Ok(())
+}
+
+/// Every frame each client printed is, in order, one of the frames the
+/// server's replies say that client answered, within the PSNR bound.
+fn check_clients(
+    result: &mut CellResult,
+    (cs, dirs): (Colorspace, &[PathBuf]),
+    owners: &[Option<usize>],
+    received: &[Finished],
+) {
+    let total = owners.len() as u64;
     let mut worst = f64::INFINITY;
     for (c, r) in received.iter().enumerate() {
         let mine: Vec<u64> = (0..total)
@@ -346,5 +397,4 @@ fn clients(
     if worst.is_finite() {
         result.notes.push(format!("lowest PSNR {worst:.2} dB"));
     }
-    Ok(())
 }

@@ -5,6 +5,7 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{channel, Receiver};
 use std::sync::{Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -210,6 +211,24 @@ pub(super) fn spawn_piped(
         s
     });
     Ok((child, stdout, stderr))
+}
+
+/// Starts `cmd` with its stdout lines sent down a channel as they come,
+/// for cells that watch a peer while it runs; also its stderr, read to
+/// the end.
+pub(super) fn spawn_line_channel(
+    cmd: Command,
+) -> Result<(Child, Receiver<String>, thread::JoinHandle<String>), String> {
+    let (child, stdout, stderr) = spawn_piped(cmd)?;
+    let (tx, rx) = channel();
+    thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    Ok((child, rx, stderr))
 }
 
 impl Running {
@@ -560,6 +579,41 @@ fn expected_reply(case: &Case) -> Value {
     }
 }
 
+/// How a pattern-2 receiver must end: by the termination message (exit
+/// 0). vidgear's publisher can lose it (linger 0 at close, spec/07
+/// §7.12); then the receiver's subscriber timeout ends it (spec/07 §7.16:
+/// netgear with an error and exit status 1, vidgear as if terminated),
+/// which is noted. netgear's own termination is never lost.
+pub(super) fn check_pubsub_receiver_end(
+    result: &mut CellResult,
+    (sender, receiver): (Impl, Impl),
+    code: Option<i32>,
+    stderr: &str,
+) {
+    let timed_out = match receiver {
+        Impl::Rust => code == Some(1) && stderr.contains("the publisher fell silent"),
+        Impl::Python => code == Some(0) && stderr.contains("Connection Timeout"),
+    };
+    if timed_out && sender == Impl::Python {
+        result.notes.push(
+            "vidgear's termination message was lost (linger 0 at close, spec/07 §7.12): the \
+             receiver ended by its subscriber timeout (§7.16)"
+                .into(),
+        );
+    } else if timed_out {
+        result.failures.push(
+            "netgear's termination message never arrived: the receiver ended by its subscriber \
+             timeout"
+                .into(),
+        );
+    } else if code != Some(0) {
+        result.failures.push(format!(
+            "the receiver did not end by the termination: exit {code:?}: {}",
+            tail(stderr)
+        ));
+    }
+}
+
 /// The rate the lines arrived at, when it can be told.
 pub(super) fn lines_per_second(lines: &[(Instant, String)]) -> Option<f64> {
     if lines.len() < 2 {
@@ -594,27 +648,7 @@ fn pubsub_checks(
             tail(&tx_done.stderr)
         ));
     }
-    let timed_out = match receiver {
-        Impl::Rust => {
-            rx_done.code == Some(1) && rx_done.stderr.contains("the publisher fell silent")
-        }
-        Impl::Python => rx_done.code == Some(0) && rx_done.stderr.contains("Connection Timeout"),
-    };
-    if timed_out && sender == Impl::Python {
-        result.notes.push(
-            "vidgear's termination message was lost (linger 0 at close, spec/07 §7.12): the \
-             receiver ended by its subscriber timeout (§7.16)"
-                .into(),
-        );
-    } else if timed_out {
-        result.failures.push("netgear's termination message never arrived: the receiver ended by its subscriber timeout".into());
-    } else if rx_done.code != Some(0) {
-        result.failures.push(format!(
-            "receiver exit {:?}: {}",
-            rx_done.code,
-            tail(&rx_done.stderr)
-        ));
-    }
+    check_pubsub_receiver_end(result, (sender, receiver), rx_done.code, &rx_done.stderr);
     let shape = parse_shape(case.shape);
     let shape_value = Value::from(shape.clone());
     let mut next = 0u64;
@@ -751,18 +785,24 @@ pub(super) fn tempdir_in(out: &Path) -> Result<PathBuf, String> {
 }
 
 pub(super) fn save_logs(out: &Path, id: &str, tx: &Finished, rx: &Finished) {
+    save_role_logs(out, id, &[("sender", tx), ("receiver", rx)]);
+}
+
+/// Writes each process's stderr and stdout under `out/logs/`, named after
+/// the cell and the process's role, for a failed cell to be looked into.
+pub(super) fn save_role_logs(out: &Path, id: &str, procs: &[(&str, &Finished)]) {
     let dir = out.join("logs");
     let _ = std::fs::create_dir_all(&dir);
     let stem = id.replace('/', "_");
-    let lines = |f: &Finished| {
-        f.lines
-            .iter()
-            .map(|(_, l)| l.as_str())
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    let _ = std::fs::write(dir.join(format!("{stem}.sender.stderr")), &tx.stderr);
-    let _ = std::fs::write(dir.join(format!("{stem}.receiver.stderr")), &rx.stderr);
-    let _ = std::fs::write(dir.join(format!("{stem}.sender.stdout")), lines(tx));
-    let _ = std::fs::write(dir.join(format!("{stem}.receiver.stdout")), lines(rx));
+    for (role, f) in procs {
+        let lines: Vec<&str> = f.lines.iter().map(|(_, l)| l.as_str()).collect();
+        let _ = std::fs::write(dir.join(format!("{stem}.{role}.stderr")), &f.stderr);
+        let _ = std::fs::write(
+            dir.join(format!("{stem}.{role}.stdout")),
+            lines.join(
+                "
+",
+            ),
+        );
+    }
 }

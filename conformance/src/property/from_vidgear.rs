@@ -246,29 +246,10 @@ fn receiver(session: Session, c: usize, options: ClientOptions, sid: u64, tx: Se
     send(Report::End(end));
 }
 
+/// The instruction that makes vidgear's servers send the session's frames.
 fn instruction(session: &Session, address: &str, ports: &[String], sid: u64) -> Value {
-    let mut m = Map::new();
-    m.insert("op", "servers");
-    m.insert("sid", sid);
-    m.insert("pattern", u64::from(session.pattern));
-    m.insert("bidirectional", session.mode.bidirectional());
-    m.insert(
-        "multiserver",
-        matches!(session.mode, Mode::MultiServer { .. }),
-    );
-    m.insert(
-        "multiclient",
-        matches!(session.mode, Mode::MultiClient { .. }),
-    );
-    m.insert("address", address);
-    m.insert(
-        "ports",
-        Value::Array(ports.iter().map(|p| Value::from(p.as_str())).collect()),
-    );
+    let mut m = session.instruction("servers", address, ports, sid);
     m.insert("paced", session.pattern == 2);
-    if let Some(j) = &session.jpeg {
-        m.insert("jpeg", j.instruction());
-    }
     let steps = session
         .steps
         .iter()

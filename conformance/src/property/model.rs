@@ -335,6 +335,28 @@ impl Session {
         )
     }
 
+    /// The part of a peer instruction both directions share: `op` for
+    /// this session `sid`, its pattern and mode, its ipc endpoints and its
+    /// JPEG settings; each direction adds its own fields.
+    pub fn instruction(&self, op: &str, address: &str, ports: &[String], sid: u64) -> Map {
+        let mut m = Map::new();
+        m.insert("op", op);
+        m.insert("sid", sid);
+        m.insert("pattern", u64::from(self.pattern));
+        m.insert("bidirectional", self.mode.bidirectional());
+        m.insert("multiserver", matches!(self.mode, Mode::MultiServer { .. }));
+        m.insert("multiclient", matches!(self.mode, Mode::MultiClient { .. }));
+        m.insert("address", address);
+        m.insert(
+            "ports",
+            Value::Array(ports.iter().map(|p| Value::from(p.as_str())).collect()),
+        );
+        if let Some(j) = &self.jpeg {
+            m.insert("jpeg", j.instruction());
+        }
+        m
+    }
+
     /// netgear's session configuration for it.
     pub fn config(&self) -> netgear::session::Config {
         use netgear::session::{Config, Pattern};

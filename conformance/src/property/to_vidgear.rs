@@ -12,7 +12,7 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
-use netgear::json::{Map, Value};
+use netgear::json::Value;
 use netgear::media::Media;
 use netgear::session::Config;
 use netgear::transport::zmq::{Outcome, Protocol, Server, ServerOptions};
@@ -134,28 +134,8 @@ fn text(v: &Value, key: &str) -> String {
 
 /// The instruction that binds vidgear's receivers.
 fn instruction(session: &Session, address: &str, ports: &[String], sid: u64) -> Value {
-    let mut m = Map::new();
-    m.insert("op", "clients");
-    m.insert("sid", sid);
-    m.insert("pattern", u64::from(session.pattern));
-    m.insert("bidirectional", session.mode.bidirectional());
-    m.insert(
-        "multiserver",
-        matches!(session.mode, Mode::MultiServer { .. }),
-    );
-    m.insert(
-        "multiclient",
-        matches!(session.mode, Mode::MultiClient { .. }),
-    );
-    m.insert("address", address);
-    m.insert(
-        "ports",
-        Value::Array(ports.iter().map(|p| Value::from(p.as_str())).collect()),
-    );
+    let mut m = session.instruction("clients", address, ports, sid);
     m.insert("subscriber_timeout", 5u64);
-    if let Some(j) = &session.jpeg {
-        m.insert("jpeg", j.instruction());
-    }
     let returns = (0..session.mode.receivers())
         .map(|c| {
             let list = session.returns.get(c).map(Vec::as_slice).unwrap_or(&[]);

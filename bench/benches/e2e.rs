@@ -54,11 +54,13 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use netgear::json::{self, Value};
-use netgear_bench::{load_average, machine_busy_secs, wait4};
+use netgear_bench::chart::{self, LogLog};
+use netgear_bench::{
+    bench_args, kill, load_average, machine_busy_secs, output_dirs, quantile, read_stats, wait4,
+    write_results, Options, Watchdog,
+};
 
 const BARE_PEER: &str = env!("CARGO_BIN_EXE_bare-peer");
 /// Other load (in cores) above which a run is repeated.
@@ -188,40 +190,15 @@ struct Settings {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if !args.iter().any(|a| a == "--bench") {
-        // `cargo test --benches` runs bench binaries without --bench.
-        println!("e2e: run it with `cargo bench --bench e2e`");
+    let Some(args) = bench_args("e2e: run it with `cargo bench --bench e2e`") else {
         return;
-    }
-    let mut secs = 0.4;
-    let mut repeat = 2;
-    let mut filter = Vec::new();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--bench" => {}
-            "--secs" => {
-                secs = it
-                    .next()
-                    .and_then(|s| s.parse().ok())
-                    .expect("--secs SECONDS")
-            }
-            "--repeat" => {
-                repeat = it
-                    .next()
-                    .and_then(|s| s.parse().ok())
-                    .filter(|&r| r > 0)
-                    .expect("--repeat N (1 or more)")
-            }
-            other if other.starts_with("--") => {}
-            word => filter.push(word.to_lowercase()),
-        }
-    }
-    let out_dir = PathBuf::from(ROOT).join("target/bench");
-    let work = out_dir.join("e2e-work");
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).expect("create target/bench/e2e-work");
+    };
+    let Options {
+        secs,
+        repeat,
+        filter,
+    } = Options::parse(&args, 0.4, 2);
+    let (out_dir, work) = output_dirs(ROOT, "e2e");
     let settings = Settings {
         secs,
         repeat,
@@ -332,12 +309,10 @@ fn main() {
     let elapsed = started.elapsed();
     let paired = paired_ratios(&rounds_seen);
     let markdown = report(&cases, &results, &paired, &settings, elapsed);
-    std::fs::write(out_dir.join("e2e.md"), &markdown).expect("write e2e.md");
-    std::fs::write(out_dir.join("e2e.json"), to_json(&results, &paired)).expect("write e2e.json");
-    if let Err(e) = chart(&out_dir.join("e2e.svg"), &results) {
-        eprintln!("e2e: cannot draw the chart: {e}");
-    }
-    println!("{markdown}");
+    let json = to_json(&results, &paired);
+    write_results(&out_dir, "e2e", &markdown, &json, |path| {
+        chart(path, &results)
+    });
     eprintln!(
         "e2e: {} runs in {:.0} s; wrote target/bench/e2e.md, e2e.svg, e2e.json",
         results.len(),
@@ -519,28 +494,17 @@ fn run(case: &Case, pair: Pair, port: u16, s: &Settings) -> Result<Outcome, Stri
     let sender = match sender.stderr(log("send")).spawn() {
         Ok(p) => p,
         Err(e) => {
-            // SAFETY: plain kill of our own child.
-            unsafe { libc::kill(receiver.id() as libc::pid_t, libc::SIGKILL) };
+            kill(receiver.id());
             let _ = wait4(receiver.id());
             return Err(format!("cannot start the sender: {e}"));
         }
     };
-    let pids = [sender.id(), receiver.id()];
-    // A watchdog, in case a peer hangs: kills both after a generous limit.
-    let (done, watch) = mpsc::channel::<()>();
+    // A generous limit, in case a peer hangs.
     let limit = Duration::from_secs_f64(s.secs * 4.0 + 30.0);
-    let watchdog = std::thread::spawn(move || {
-        if watch.recv_timeout(limit).is_err() {
-            for pid in pids {
-                // SAFETY: plain kill of our own (unreaped) child.
-                unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
-            }
-        }
-    });
+    let watchdog = Watchdog::arm(vec![sender.id(), receiver.id()], limit);
     let sent = wait4(sender.id());
     let received = wait4(receiver.id());
-    let _ = done.send(());
-    let _ = watchdog.join();
+    watchdog.disarm();
     let wall = started.elapsed().as_secs_f64();
     let busy = machine_busy_secs() - busy_before;
     let (send_code, send_peak, send_cpu) = sent?;
@@ -553,60 +517,26 @@ fn run(case: &Case, pair: Pair, port: u16, s: &Settings) -> Result<Outcome, Stri
     }
     let send = read_stats(&send_stats)?;
     let recv = read_stats(&recv_stats)?;
-    let mut rtt: Vec<f64> = match send.get("rtt_us") {
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(|v| match v {
-                Value::Number(n) => Some(n.as_f64()),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
+    let mut rtt = send.rtt_us.clone();
     if rtt.is_empty() {
         return Err("no frame in the window".into());
     }
     rtt.sort_by(f64::total_cmp);
-    let quantile = |q: f64| rtt[((q * rtt.len() as f64).ceil() as usize).clamp(1, rtt.len()) - 1];
-    let num = |v: &BTreeMap<String, Value>, k: &str| match v.get(k) {
-        Some(Value::Number(n)) => n.as_f64(),
-        _ => 0.0,
-    };
-    let per_frame = |v: &BTreeMap<String, Value>| {
-        let frames = num(v, "window_frames");
-        if frames > 0.0 {
-            num(v, "cpu_secs") * 1e6 / frames
-        } else {
-            f64::NAN
-        }
-    };
     Ok(Outcome {
-        fps: num(&send, "window_frames") / num(&send, "window_secs"),
-        p50_us: quantile(0.5),
-        p99_us: quantile(0.99),
-        frames: num(&send, "window_frames") as u64,
+        fps: send.fps(),
+        p50_us: quantile(&rtt, 0.5),
+        p99_us: quantile(&rtt, 0.99),
+        frames: send.window_frames as u64,
         send: Usage {
-            cpu_us_per_frame: per_frame(&send),
+            cpu_us_per_frame: send.cpu_us_per_frame(),
             peak_kb: send_peak,
         },
         recv: Usage {
-            cpu_us_per_frame: per_frame(&recv),
+            cpu_us_per_frame: recv.cpu_us_per_frame(),
             peak_kb: recv_peak,
         },
         foreign,
     })
-}
-
-fn read_stats(path: &Path) -> Result<BTreeMap<String, Value>, String> {
-    let text = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    match json::parse(&text) {
-        Ok(Value::Object(map)) => Ok(map
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect()),
-        Ok(_) => Err(format!("{}: not an object", path.display())),
-        Err(e) => Err(format!("{}: {e}", path.display())),
-    }
 }
 
 fn ratio(a: f64, b: f64) -> String {
@@ -797,11 +727,10 @@ fn chart(
 ) -> Result<(), Box<dyn std::error::Error>> {
     use plotters::prelude::*;
 
-    let root = SVGBackend::new(path, (1100, 1500)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let root = root.titled(
+    let root = chart::canvas(
+        path,
+        (1100, 1500),
         "fps against frame size (log-log; plain mode; both processes on one 2-core machine)",
-        ("sans-serif", 22),
     )?;
     let panels = root.split_evenly((4, 2));
     let colors = [
@@ -828,7 +757,7 @@ fn chart(
                 };
                 let max = results.values().map(|o| o.fps).fold(10.0_f64, f64::max);
                 let min = results.values().map(|o| o.fps).fold(max, f64::min);
-                let mut chart = ChartBuilder::on(area)
+                let mut panel: LogLog = ChartBuilder::on(area)
                     .caption(
                         format!(
                             "{} · {} · pattern {pattern}",
@@ -844,7 +773,7 @@ fn chart(
                         (1.0f64..1.0e7).log_scale(),
                         (min / 1.5..max * 1.5).log_scale(),
                     )?;
-                chart
+                panel
                     .configure_mesh()
                     .x_desc("frame bytes (raw pixels)")
                     .y_desc("fps")
@@ -853,25 +782,11 @@ fn chart(
                     .draw()?;
                 for (pair, color) in Pair::ALL.into_iter().zip(colors) {
                     let pts = points(pair);
-                    if pts.is_empty() {
-                        continue;
+                    if !pts.is_empty() {
+                        chart::series(&mut panel, pair.name(), color, pts)?;
                     }
-                    chart
-                        .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))?
-                        .label(pair.name())
-                        .legend(move |(x, y)| {
-                            PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-                        });
-                    chart
-                        .draw_series(pts.into_iter().map(|p| Circle::new(p, 3, color.filled())))?;
                 }
-                chart
-                    .configure_series_labels()
-                    .position(SeriesLabelPosition::LowerLeft)
-                    .background_style(WHITE.mix(0.85))
-                    .border_style(BLACK)
-                    .label_font(("sans-serif", 12))
-                    .draw()?;
+                chart::legend(&mut panel, SeriesLabelPosition::LowerLeft)?;
             }
         }
     }

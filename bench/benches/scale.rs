@@ -19,8 +19,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use netgear_bench::chart::{self, LogLog};
 use netgear_bench::{
-    kill, listening, load_average, machine_busy_secs, quantile, read_stats, wait4, RunStats,
+    bench_args, listening, load_average, machine_busy_secs, output_dirs, quantile, read_stats,
+    wait4, write_results, Options, RunStats, Watchdog,
 };
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
@@ -176,34 +178,17 @@ struct Settings {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if !args.iter().any(|a| a == "--bench") {
-        println!("scale: run it with `cargo bench -p netgear-bench --bench scale`");
+    let Some(args) = bench_args("scale: run it with `cargo bench -p netgear-bench --bench scale`")
+    else {
         return;
-    }
+    };
     let quick = args.iter().any(|a| a == "--quick");
-    let mut secs = if quick { 1.0 } else { 3.0 };
-    let mut repeat = 1;
-    let mut filter = Vec::new();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--secs" => secs = it.next().and_then(|s| s.parse().ok()).expect("--secs S"),
-            "--repeat" => {
-                repeat = it
-                    .next()
-                    .and_then(|s| s.parse().ok())
-                    .filter(|&r| r > 0)
-                    .expect("--repeat R (1 or more)")
-            }
-            other if other.starts_with("--") => {}
-            word => filter.push(word.to_lowercase()),
-        }
-    }
-    let out_dir = PathBuf::from(ROOT).join("target/bench");
-    let work = out_dir.join("scale-work");
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).expect("create target/bench/scale-work");
+    let Options {
+        secs,
+        repeat,
+        filter,
+    } = Options::parse(&args, if quick { 1.0 } else { 3.0 }, 1);
+    let (out_dir, work) = output_dirs(ROOT, "scale");
     let settings = Settings {
         secs,
         repeat,
@@ -254,12 +239,9 @@ fn main() {
     }
     let elapsed = started.elapsed();
     let md = report(&results, &settings, elapsed);
-    std::fs::write(out_dir.join("scale.md"), &md).expect("write scale.md");
-    std::fs::write(out_dir.join("scale.json"), to_json(&results)).expect("write scale.json");
-    if let Err(e) = chart(&out_dir.join("scale.svg"), &results) {
-        eprintln!("scale: cannot draw the chart: {e}");
-    }
-    println!("{md}");
+    write_results(&out_dir, "scale", &md, &to_json(&results), |path| {
+        chart(path, &results)
+    });
     eprintln!(
         "scale: {} points in {:.0} s; wrote target/bench/scale.md, scale.svg, scale.json",
         results.len(),
@@ -425,6 +407,15 @@ fn python_cmd(s: &Settings, args: &[String]) -> Command {
     cmd
 }
 
+/// scale.py's `--kind` for a Python end.
+fn python_kind(imp: Impl) -> &'static str {
+    if imp == Impl::Vidgear {
+        "vidgear"
+    } else {
+        "imagezmq"
+    }
+}
+
 fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
 }
@@ -437,60 +428,48 @@ fn list(ports: &[u16]) -> String {
         .join(",")
 }
 
+/// What a receiving end of netgear or of the bare peer takes: `mode`
+/// (`--multiserver`, `--multiclient`) on `pattern`, bound to `ports`,
+/// writing `--stats` after `skip` warm-up frames.
+fn receive_args(mode: &str, pattern: &str, ports: &str, stats: &str, skip: &str) -> Vec<String> {
+    strings(&[
+        "-q",
+        "receive",
+        mode,
+        "--pattern",
+        pattern,
+        "--port",
+        ports,
+        "--stats",
+        stats,
+        "--stats-skip",
+        skip,
+    ])
+}
+
 /// The hub's command line.
 fn hub_command(p: &Point, ports: &[u16], stats: &Path, s: &Settings) -> Command {
     let skip = (p.n * p.load.warm_up()).to_string();
     let stats = stats.display().to_string();
     match p.imp {
-        Impl::Netgear | Impl::NetgearTurbo => {
+        Impl::Netgear | Impl::NetgearTurbo | Impl::Bare => {
             let mut cmd = match (&s.turbo, p.imp) {
+                (_, Impl::Bare) => Command::new(BARE_PEER),
                 (Some(turbo), Impl::NetgearTurbo) => Command::new(turbo),
                 _ => Command::new(netgear_testkit::netgear_bin()),
             };
-            cmd.args(strings(&[
-                "-q",
-                "receive",
-                "--multiserver",
-                "--pattern",
-                "1",
-                "--request-timeout",
-                "10",
-                "--port",
-                &list(ports),
-                "--stats",
-                &stats,
-                "--stats-skip",
-                &skip,
-                "--stats-latency",
-            ]));
-            cmd
-        }
-        Impl::Bare => {
-            let mut cmd = Command::new(BARE_PEER);
-            cmd.args(strings(&[
-                "-q",
-                "receive",
-                "--multiserver",
-                "--pattern",
-                "1",
-                "--port",
-                &list(ports),
-                "--stats",
-                &stats,
-                "--stats-skip",
-                &skip,
-            ]));
+            let ports = list(ports);
+            cmd.args(receive_args("--multiserver", "1", &ports, &stats, &skip));
+            if p.imp != Impl::Bare {
+                cmd.args(["--request-timeout", "10", "--stats-latency"]);
+            }
             cmd
         }
         Impl::Vidgear | Impl::Imagezmq => {
             let mut args = strings(&[
                 "hub",
                 "--kind",
-                if p.imp == Impl::Vidgear {
-                    "vidgear"
-                } else {
-                    "imagezmq"
-                },
+                python_kind(p.imp),
                 "--ports",
                 &list(ports),
                 "--senders",
@@ -570,22 +549,28 @@ fn run_together(
     }
     let mut pids: Vec<u32> = senders.iter().map(|p| p.child.id()).collect();
     pids.push(central.child.id());
-    let (done, watch) = mpsc::channel::<()>();
-    let limit = Duration::from_secs_f64(secs * 3.0 + 60.0);
-    let watched = pids.clone();
-    let watchdog = std::thread::spawn(move || {
-        if watch.recv_timeout(limit).is_err() {
-            watched.into_iter().for_each(kill);
-        }
-    });
+    reap(&pids, pids.len() - 1, secs, busy_before, started)
+}
+
+/// Waits for `pids` in turn, with a watchdog in case one hangs. Returns
+/// the peak RSS of `pids[central]` and the other load in cores since
+/// `busy_before` and `started`; a process that failed fails the point.
+fn reap(
+    pids: &[u32],
+    central: usize,
+    secs: f64,
+    busy_before: f64,
+    started: Instant,
+) -> Result<(u64, f64), String> {
+    let watchdog = Watchdog::arm(pids.to_vec(), Duration::from_secs_f64(secs * 3.0 + 60.0));
     let mut failures = Vec::new();
     let mut own_cpu = 0.0;
     let mut central_peak = 0;
-    for (k, pid) in pids.iter().enumerate() {
-        match wait4(*pid) {
+    for (k, &pid) in pids.iter().enumerate() {
+        match wait4(pid) {
             Ok((0, peak, cpu)) => {
                 own_cpu += cpu;
-                if k == pids.len() - 1 {
+                if k == central {
                     central_peak = peak;
                 }
             }
@@ -593,8 +578,7 @@ fn run_together(
             Err(e) => failures.push(e),
         }
     }
-    let _ = done.send(());
-    let _ = watchdog.join();
+    watchdog.disarm();
     let wall = started.elapsed().as_secs_f64();
     let foreign = ((machine_busy_secs() - busy_before - own_cpu) / wall).max(0.0);
     if !failures.is_empty() {
@@ -603,14 +587,21 @@ fn run_together(
     Ok((central_peak, foreign))
 }
 
-fn run_hub(p: &Point, ports: &[u16], s: &Settings) -> Result<Figures, String> {
+/// The point's work directory, made, and the ports its central process
+/// binds: imagezmq's, one socket, only the first (its own topology).
+fn prepare<'a>(p: &Point, ports: &'a [u16], s: &Settings) -> Result<(PathBuf, &'a [u16]), String> {
     let dir = s.work.join(p.name().replace(' ', "_"));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let hub_ports = if p.imp == Impl::Imagezmq {
+    let ports = if p.imp == Impl::Imagezmq {
         &ports[..1]
     } else {
         ports
     };
+    Ok((dir, ports))
+}
+
+fn run_hub(p: &Point, ports: &[u16], s: &Settings) -> Result<Figures, String> {
+    let (dir, hub_ports) = prepare(p, ports, s)?;
     let busy_before = machine_busy_secs();
     let started = Instant::now();
     let hub_stats = dir.join("hub.json");
@@ -676,13 +667,7 @@ fn figures(
 }
 
 fn run_fanout(p: &Point, ports: &[u16], s: &Settings) -> Result<Figures, String> {
-    let dir = s.work.join(p.name().replace(' ', "_"));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let ports = if p.imp == Impl::Imagezmq {
-        &ports[..1]
-    } else {
-        ports
-    };
+    let (dir, ports) = prepare(p, ports, s)?;
     let busy_before = machine_busy_secs();
     let started = Instant::now();
     let skip = (2 * p.load.warm_up()).to_string();
@@ -738,11 +723,7 @@ fn run_fanout(p: &Point, ports: &[u16], s: &Settings) -> Result<Figures, String>
             let mut all = strings(&[
                 "fanout-server",
                 "--kind",
-                if p.imp == Impl::Vidgear {
-                    "vidgear"
-                } else {
-                    "imagezmq"
-                },
+                python_kind(p.imp),
                 "--ports",
                 &list(ports),
             ]);
@@ -771,20 +752,8 @@ fn fanout_client_command(p: &Point, port: u16, stats: &Path, skip: &str, s: &Set
     match p.imp {
         Impl::Netgear => {
             let mut cmd = Command::new(netgear_testkit::netgear_bin());
-            cmd.args(strings(&[
-                "-q",
-                "receive",
-                "--multiclient",
-                "--pattern",
-                "2",
-                "--port",
-                &port,
-                "--stats",
-                &stats,
-                "--stats-skip",
-                &skip,
-                "--stats-latency",
-            ]));
+            cmd.args(receive_args("--multiclient", "2", &port, &stats, &skip))
+                .arg("--stats-latency");
             cmd
         }
         _ => python_cmd(
@@ -792,11 +761,7 @@ fn fanout_client_command(p: &Point, port: u16, stats: &Path, skip: &str, s: &Set
             &strings(&[
                 "fanout-client",
                 "--kind",
-                if p.imp == Impl::Vidgear {
-                    "vidgear"
-                } else {
-                    "imagezmq"
-                },
+                python_kind(p.imp),
                 "--port",
                 &port,
                 // Time for the other clients and the server to start.
@@ -825,37 +790,7 @@ fn run_fanout_together(
     server.go();
     let mut pids = vec![server.child.id()];
     pids.extend(clients.iter().map(|c| c.child.id()));
-    let (done, watch) = mpsc::channel::<()>();
-    let limit = Duration::from_secs_f64(s.secs * 3.0 + 60.0);
-    let watched = pids.clone();
-    let watchdog = std::thread::spawn(move || {
-        if watch.recv_timeout(limit).is_err() {
-            watched.into_iter().for_each(kill);
-        }
-    });
-    let mut failures = Vec::new();
-    let mut own_cpu = 0.0;
-    let mut peak = 0;
-    for (k, pid) in pids.iter().enumerate() {
-        match wait4(*pid) {
-            Ok((0, p, cpu)) => {
-                own_cpu += cpu;
-                if k == 0 {
-                    peak = p;
-                }
-            }
-            Ok((code, _, _)) => failures.push(format!("process {k} exited with {code}")),
-            Err(e) => failures.push(e),
-        }
-    }
-    let _ = done.send(());
-    let _ = watchdog.join();
-    let wall = started.elapsed().as_secs_f64();
-    let foreign = ((machine_busy_secs() - busy_before - own_cpu) / wall).max(0.0);
-    if !failures.is_empty() {
-        return Err(failures.join("; "));
-    }
-    Ok((peak, foreign))
+    reap(&pids, 0, s.secs, busy_before, started)
 }
 
 fn fmt(v: f64) -> String {
@@ -1110,11 +1045,10 @@ fn chart(
 ) -> Result<(), Box<dyn std::error::Error>> {
     use plotters::prelude::*;
 
-    let root = SVGBackend::new(path, (1500, 1200)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let root = root.titled(
+    let root = chart::canvas(
+        path,
+        (1500, 1200),
         "N senders → one hub: CPU per frame, p99 latency, fps delivered (log-log; 2-core machine)",
-        ("sans-serif", 22),
     )?;
     let panels = root.split_evenly((3, 3));
     let colors = [
@@ -1152,37 +1086,24 @@ fn chart(
             if hi <= 0.0 {
                 continue;
             }
-            let mut chart = ChartBuilder::on(&panels[r * 3 + c])
+            let mut panel: LogLog = ChartBuilder::on(&panels[r * 3 + c])
                 .caption(format!("{label} · {}", load.name()), ("sans-serif", 16))
                 .margin(8)
                 .x_label_area_size(30)
                 .y_label_area_size(50)
                 .build_cartesian_2d((0.8f64..80.0).log_scale(), (lo / 1.5..hi * 1.5).log_scale())?;
-            chart
+            panel
                 .configure_mesh()
                 .x_desc("N")
                 .x_label_formatter(&|v| format!("{v:.0}"))
                 .y_label_formatter(&|v| format!("{v:.0}"))
                 .draw()?;
             for (imp, color, pts) in series {
-                if pts.is_empty() {
-                    continue;
+                if !pts.is_empty() {
+                    chart::series(&mut panel, imp.name(), color, pts)?;
                 }
-                chart
-                    .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))?
-                    .label(imp.name())
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-                    });
-                chart.draw_series(pts.into_iter().map(|p| Circle::new(p, 3, color.filled())))?;
             }
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .label_font(("sans-serif", 12))
-                .draw()?;
+            chart::legend(&mut panel, SeriesLabelPosition::UpperRight)?;
         }
     }
     root.present()?;

@@ -215,34 +215,31 @@ fn send_fails_when_the_receiver_returns_no_thumbnails() {
     assert_eq!(complaints, 3, "send: {}", show(&send));
 }
 
+/// Runs `custom_transport` with `args` and checks that it succeeds and
+/// prints exactly `summary` (both tests of it check the whole output).
+fn assert_custom_transport(args: &[&str], summary: &str) {
+    let out = example("custom_transport").args(args).output().unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    assert_eq!(stdout(&out), summary, "{}", show(&out));
+}
+
 #[test]
 fn custom_transport_carries_frames_and_both_kinds_of_return_data_with_no_arguments() {
-    let out = example("custom_transport").output().unwrap();
-    assert!(out.status.success(), "{}", show(&out));
     // 20 answers: the first return data ("ready"), then JSON for frames
     // 0, 2, ..., 18 and a frame for 1, 3, ..., 17.
-    assert_eq!(
-        stdout(&out),
+    assert_custom_transport(
+        &[],
         "custom_transport: 20 frames sent, 20 received intact; 20 replies matched \
          (11 JSON, 9 frames); termination acknowledged\n",
-        "{}",
-        show(&out)
     );
 }
 
 #[test]
 fn custom_transport_sends_the_frames_asked_for() {
-    let out = example("custom_transport")
-        .args(["--frames", "7"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", show(&out));
-    assert_eq!(
-        stdout(&out),
+    assert_custom_transport(
+        &["--frames", "7"],
         "custom_transport: 7 frames sent, 7 received intact; 7 replies matched \
          (4 JSON, 3 frames); termination acknowledged\n",
-        "{}",
-        show(&out)
     );
 }
 

@@ -308,6 +308,28 @@ fn pair_config(pattern: Pattern, bidirectional: bool) -> Config {
         .request_timeout(Duration::from_secs(4))
 }
 
+/// A client bound at the ipc `address`, with [`pair_config`].
+fn ipc_client(address: String, pattern: Pattern, bidirectional: bool) -> Client {
+    Client::bind(
+        ClientOptions::new()
+            .address(address)
+            .protocol(Protocol::Ipc)
+            .config(pair_config(pattern, bidirectional)),
+    )
+    .unwrap()
+}
+
+/// A server connected to the ipc `address`, with [`pair_config`].
+fn ipc_server(address: String, pattern: Pattern, bidirectional: bool) -> Server {
+    Server::connect(
+        ServerOptions::new()
+            .address(address)
+            .protocol(Protocol::Ipc)
+            .config(pair_config(pattern, bidirectional)),
+    )
+    .unwrap()
+}
+
 /// The documented receive loop with the media layer: every frame that
 /// arrives is delivered as an event, and one whose JPEG cannot be decoded
 /// is a typed value the loop reports, never the end of it.
@@ -317,13 +339,7 @@ fn media_over_the_adapters_decodes_frames_and_reports_bad_jpegs_without_ending_t
     let address = ipc.address();
     let (tx, rx) = mpsc::channel();
     let client = thread::spawn(move || {
-        let mut client = Client::bind(
-            ClientOptions::new()
-                .address(address)
-                .protocol(Protocol::Ipc)
-                .config(pair_config(Pattern::ReqRep, false)),
-        )
-        .unwrap();
+        let mut client = ipc_client(address, Pattern::ReqRep, false);
         tx.send(()).unwrap();
         let media = Media::new();
         let mut outcomes = Vec::new();
@@ -349,13 +365,7 @@ fn media_over_the_adapters_decodes_frames_and_reports_bad_jpegs_without_ending_t
     rx.recv().unwrap();
     let options = JpegOptions::with_colorspace(Colorspace::Rgb);
     let media = Media::new().jpeg(options);
-    let mut server = Server::connect(
-        ServerOptions::new()
-            .address(ipc.address())
-            .protocol(Protocol::Ipc)
-            .config(pair_config(Pattern::ReqRep, false)),
-    )
-    .unwrap();
+    let mut server = ipc_server(ipc.address(), Pattern::ReqRep, false);
     let frame0 = natural_frame(&[H, W, 3], 0);
     let frame3 = natural_frame(&[H, W, 3], 3);
     let good = media.encode(frame0.clone()).unwrap();
@@ -417,13 +427,7 @@ fn returned_frames_are_compressed_by_the_client_and_decoded_by_the_server() {
     let natural_return = natural_frame(&[H, W], 0);
     let expected = natural_return.clone();
     let client = thread::spawn(move || {
-        let mut client = Client::bind(
-            ClientOptions::new()
-                .address(address)
-                .protocol(Protocol::Ipc)
-                .config(pair_config(Pattern::Pair, true)),
-        )
-        .unwrap();
+        let mut client = ipc_client(address, Pattern::Pair, true);
         let media = Media::new().jpeg(JpegOptions::with_colorspace(Colorspace::Gray));
         // A frame JPEG cannot carry as GRAY is refused before it is set.
         assert!(media.encode_return(natural_frame(&[8, 8, 3], 0)).is_err());
@@ -448,13 +452,7 @@ fn returned_frames_are_compressed_by_the_client_and_decoded_by_the_server() {
         n
     });
     rx.recv().unwrap();
-    let mut server = Server::connect(
-        ServerOptions::new()
-            .address(ipc.address())
-            .protocol(Protocol::Ipc)
-            .config(pair_config(Pattern::Pair, true)),
-    )
-    .unwrap();
+    let mut server = ipc_server(ipc.address(), Pattern::Pair, true);
     let media = Media::new();
     let tiny = Frame::new(Dtype::Uint8, vec![2, 2], vec![1, 2, 3, 4]).unwrap();
     let sent = server.send(tiny.clone(), "frame please").unwrap();
@@ -655,13 +653,7 @@ fn cli_receiver_reports_a_corrupt_jpeg_and_goes_on() {
 fn send_good_bad_good(ipc: &Ipc) {
     let options = JpegOptions::default();
     let media = Media::new().jpeg(options);
-    let mut server = Server::connect(
-        ServerOptions::new()
-            .address(ipc.address())
-            .protocol(Protocol::Ipc)
-            .config(pair_config(Pattern::ReqRep, false)),
-    )
-    .unwrap();
+    let mut server = ipc_server(ipc.address(), Pattern::ReqRep, false);
     let good = |k| media.encode(natural_frame(&[48, 64, 3], k)).unwrap();
     server.send(good(0), &()).unwrap();
     let bad = Payload::Jpeg {

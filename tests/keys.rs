@@ -38,6 +38,12 @@ fn mode(path: &Path) -> u32 {
     fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
+/// The public key of the server secret file in `dir` as it is now: it
+/// tells a key set kept from one written afresh.
+fn server_key(dir: &KeyDir) -> PublicKey {
+    *read_pair(&dir.server_secret()).unwrap().public()
+}
+
 #[test]
 fn a_pyzmq_certificate_reads_with_its_keys() {
     let tmp = tempfile::tempdir().unwrap();
@@ -103,10 +109,7 @@ fn generated_sets_are_consistent_private_and_fresh() {
     );
     // A second set differs from the first.
     dir.generate().unwrap();
-    assert_ne!(
-        read_pair(&dir.server_secret()).unwrap().public(),
-        server.public()
-    );
+    assert_ne!(server_key(&dir), *server.public());
 }
 
 #[test]
@@ -114,18 +117,12 @@ fn prepare_follows_vidgears_generation_rule() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = KeyDir::new(tmp.path());
     assert_eq!(dir.prepare(false).unwrap(), Prepared::Generated);
-    let first = read_pair(&dir.server_secret()).unwrap();
+    let first = server_key(&dir);
     assert_eq!(dir.prepare(false).unwrap(), Prepared::Kept);
-    assert_eq!(
-        read_pair(&dir.server_secret()).unwrap().public(),
-        first.public()
-    );
+    assert_eq!(server_key(&dir), first);
     // overwrite_cert (a sender's option in vidgear) writes a fresh set.
     assert_eq!(dir.prepare(true).unwrap(), Prepared::Generated);
-    assert_ne!(
-        read_pair(&dir.server_secret()).unwrap().public(),
-        first.public()
-    );
+    assert_ne!(server_key(&dir), first);
 }
 
 #[test]
@@ -133,14 +130,11 @@ fn a_partial_set_is_kept_and_the_missing_file_named() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = KeyDir::new(tmp.path());
     dir.generate().unwrap();
-    let server = read_pair(&dir.server_secret()).unwrap();
+    let server = server_key(&dir);
     fs::remove_file(dir.client_secret()).unwrap();
     assert_eq!(dir.prepare(false).unwrap(), Prepared::Kept);
     // Nothing was deleted or regenerated.
-    assert_eq!(
-        read_pair(&dir.server_secret()).unwrap().public(),
-        server.public()
-    );
+    assert_eq!(server_key(&dir), server);
     let err = ServerSecurity::from_dir(&dir).unwrap_err();
     assert!(matches!(&err, KeyError::Missing { path } if *path == dir.client_secret()));
     assert_eq!(err.code(), "keys-missing");

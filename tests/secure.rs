@@ -61,13 +61,13 @@ fn server_options(ipc: &Ipc, config: Config) -> ServerOptions {
         .config(config)
 }
 
+/// A receiver running on its own thread (see [`receiver`]).
+type Receiving = thread::JoinHandle<Result<Vec<(Value, Frame)>, Error>>;
+
 /// Runs a receiver on its own thread: it answers every frame with
 /// "thanks" and returns every frame and message it got, until the sender
 /// terminates (or, with `until`, after that many frames).
-fn receiver(
-    options: ClientOptions,
-    until: Option<usize>,
-) -> thread::JoinHandle<Result<Vec<(Value, Frame)>, Error>> {
+fn receiver(options: ClientOptions, until: Option<usize>) -> Receiving {
     let mut client = Client::bind(options).expect("bind");
     client.set_return("thanks").unwrap();
     thread::spawn(move || {
@@ -110,6 +110,22 @@ fn assert_frames(got: &[(Value, Frame)], n: u8) {
     }
 }
 
+/// A whole session that must succeed: a sender with `security` connects
+/// to the receiver `rx` bound over `ipc`, sends frames 0..n (checking
+/// every reply) and terminates; `rx` then holds exactly those frames.
+fn exchange(
+    ipc: &Ipc,
+    config: Config,
+    security: impl Into<Option<ServerSecurity>>,
+    rx: Receiving,
+    n: u8,
+) {
+    let mut server = Server::connect(server_options(ipc, config).security(security)).unwrap();
+    send_frames(&mut server, n);
+    server.close().unwrap();
+    assert_frames(&rx.join().unwrap().unwrap(), n);
+}
+
 #[test]
 fn this_build_has_curve() {
     assert!(
@@ -129,11 +145,7 @@ fn stonehouse_carries_frames_and_replies_both_patterns() {
             None,
         );
         let security = ServerSecurity::new(client_keys, *server_keys.public());
-        let mut server =
-            Server::connect(server_options(&ipc, config(pattern)).security(security)).unwrap();
-        send_frames(&mut server, 5);
-        server.close().unwrap();
-        assert_frames(&rx.join().unwrap().unwrap(), 5);
+        exchange(&ipc, config(pattern), security, rx, 5);
     }
 }
 
@@ -149,11 +161,7 @@ fn ironhouse_with_keys_from_a_key_directory() {
         None,
     );
     let security = ServerSecurity::from_dir(&dir).unwrap();
-    let mut server =
-        Server::connect(server_options(&ipc, config(Pattern::ReqRep)).security(security)).unwrap();
-    send_frames(&mut server, 4);
-    server.close().unwrap();
-    assert_frames(&rx.join().unwrap().unwrap(), 4);
+    exchange(&ipc, config(Pattern::ReqRep), security, rx, 4);
 }
 
 /// A sender that the receiver must refuse: it gives up with the retry
@@ -187,13 +195,8 @@ fn refused_then_accepted(
         );
         drop(bad);
         assert!(!rx.is_finished(), "{pattern:?}: the receiver stays up");
-        let mut good =
-            Server::connect(server_options(&ipc, config(pattern)).security(accepted.clone()))
-                .unwrap();
-        send_frames(&mut good, 2);
-        good.close().unwrap();
-        // Only the accepted sender's frames arrived.
-        assert_frames(&rx.join().unwrap().unwrap(), 2);
+        // Only the accepted sender's frames arrive.
+        exchange(&ipc, config(pattern), accepted.clone(), rx, 2);
     }
 }
 
@@ -339,11 +342,7 @@ fn two_secure_receivers_in_one_process() {
     );
     for (ipc, rx) in [(&a, rx_a), (&b, rx_b)] {
         let security = ServerSecurity::new(KeyPair::generate(), *keys.public());
-        let mut server =
-            Server::connect(server_options(ipc, config(Pattern::Pair)).security(security)).unwrap();
-        send_frames(&mut server, 2);
-        server.close().unwrap();
-        assert_frames(&rx.join().unwrap().unwrap(), 2);
+        exchange(ipc, config(Pattern::Pair), security, rx, 2);
     }
 }
 

@@ -53,10 +53,7 @@ use super::{Map, Number, Value};
 /// assert_eq!(err.to_string(), "at [0]: invalid value: integer `256`, expected u8");
 /// ```
 pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, DeserializeError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().clone();
-        e.into_inner().with_path(&path)
-    })
+    serde_path_to_error::deserialize(value).map_err(DeserializeError::tracked)
 }
 
 /// Like [`from_value`], but borrows from `value`: no string is copied, and
@@ -75,10 +72,7 @@ pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, DeserializeErr
 /// assert_eq!((tag.label, tag.score), ("cat", 0.5));
 /// ```
 pub fn from_value_ref<'a, T: Deserialize<'a>>(value: &'a Value) -> Result<T, DeserializeError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().clone();
-        e.into_inner().with_path(&path)
-    })
+    serde_path_to_error::deserialize(value).map_err(DeserializeError::tracked)
 }
 
 /// What serde calls the value found, for its error messages.
@@ -154,10 +148,7 @@ fn visit_number<'de, V: Visitor<'de>>(
         Exact::F64(x) => visitor.visit_f64(x),
         Exact::Literal => {
             let entry = (Key::Borrowed(NUMBER_TOKEN), n.as_str().to_owned());
-            let mut map = MapDeserializer::new(std::iter::once(entry));
-            let value = visitor.visit_map(&mut map)?;
-            map.end()?;
-            Ok(value)
+            visit_members(std::iter::once(entry), visitor)
         }
     }
 }
@@ -243,6 +234,7 @@ impl<'de> Iterator for Members<'de> {
     }
 }
 
+/// Offers an array's items to a visitor.
 fn visit_items<'de, V: Visitor<'de>>(
     items: Items<'de>,
     visitor: V,
@@ -253,28 +245,79 @@ fn visit_items<'de, V: Visitor<'de>>(
     Ok(value)
 }
 
-fn visit_members<'de, V: Visitor<'de>>(
-    members: Members<'de>,
+/// Offers an object's members to a visitor, or the one member that stands
+/// for a number literal ([`visit_number`]).
+fn visit_members<'de, K, W, V>(
+    members: impl Iterator<Item = (K, W)>,
     visitor: V,
-) -> Result<V::Value, DeserializeError> {
+) -> Result<V::Value, DeserializeError>
+where
+    K: IntoDeserializer<'de, DeserializeError>,
+    W: IntoDeserializer<'de, DeserializeError>,
+    V: Visitor<'de>,
+{
     let mut map = MapDeserializer::new(members);
     let value = visitor.visit_map(&mut map)?;
     map.end()?;
     Ok(value)
 }
 
-/// The number methods of a deserializer, through its three helpers
-/// `narrow` (up to 64 bits), `wide` (128 bits) and `float`.
-macro_rules! number_methods {
+/// The methods the two deserializers, [`Node`] and [`Key`], have in
+/// common, written once over the helpers each provides: `integer(visitor,
+/// wide)` (`wide`: 128 bits, else up to 64), `float`, `is_null` and
+/// `variant`. serde wants one method per type, so a macro and not a
+/// function.
+macro_rules! shared_methods {
     () => {
-        number_methods!(narrow: deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
-            deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64);
-        number_methods!(wide: deserialize_i128 deserialize_u128);
-        number_methods!(float: deserialize_f32 deserialize_f64);
+        shared_methods!(integer false: deserialize_i8 deserialize_i16 deserialize_i32
+            deserialize_i64 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64);
+        shared_methods!(integer true: deserialize_i128 deserialize_u128);
+        shared_methods!(float: deserialize_f32 deserialize_f64);
+
+        fn deserialize_option<V: Visitor<'de>>(
+            self,
+            visitor: V,
+        ) -> Result<V::Value, DeserializeError> {
+            if self.is_null() {
+                visitor.visit_none()
+            } else {
+                visitor.visit_some(self)
+            }
+        }
+
+        fn deserialize_newtype_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            visitor: V,
+        ) -> Result<V::Value, DeserializeError> {
+            visitor.visit_newtype_struct(self)
+        }
+
+        fn deserialize_enum<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            _variants: &'static [&'static str],
+            visitor: V,
+        ) -> Result<V::Value, DeserializeError> {
+            visitor.visit_enum(self.variant()?)
+        }
+
+        fn deserialize_ignored_any<V: Visitor<'de>>(
+            self,
+            visitor: V,
+        ) -> Result<V::Value, DeserializeError> {
+            drop(self);
+            visitor.visit_unit()
+        }
     };
-    ($helper:ident: $($method:ident)*) => {$(
+    (integer $wide:literal: $($method:ident)*) => {$(
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeserializeError> {
-            self.$helper(visitor)
+            self.integer(visitor, $wide)
+        }
+    )*};
+    (float: $($method:ident)*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeserializeError> {
+            self.float(visitor)
         }
     )*};
 }
@@ -291,19 +334,15 @@ impl<'de> Node<'de> {
         de::Deserializer::deserialize_any(self, visitor)
     }
 
-    fn narrow<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeserializeError> {
-        self.integer(visitor, false)
-    }
-
-    fn wide<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeserializeError> {
-        self.integer(visitor, true)
-    }
-
     fn float<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeserializeError> {
         if let Value::Number(n) = self.value() {
             return visitor.visit_f64(n.as_f64());
         }
         de::Deserializer::deserialize_any(self, visitor)
+    }
+
+    fn is_null(&self) -> bool {
+        self.value().is_null()
     }
 
     /// An externally tagged variant: `"Name"`, or `{"Name": content}`.
@@ -354,40 +393,7 @@ impl<'de> de::Deserializer<'de> for Node<'de> {
         }
     }
 
-    number_methods!();
-
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeserializeError> {
-        if self.value().is_null() {
-            visitor.visit_none()
-        } else {
-            visitor.visit_some(self)
-        }
-    }
-
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, DeserializeError> {
-        visitor.visit_newtype_struct(self)
-    }
-
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, DeserializeError> {
-        visitor.visit_enum(self.variant()?)
-    }
-
-    fn deserialize_ignored_any<V: Visitor<'de>>(
-        self,
-        visitor: V,
-    ) -> Result<V::Value, DeserializeError> {
-        drop(self);
-        visitor.visit_unit()
-    }
+    shared_methods!();
 
     serde::forward_to_deserialize_any! {
         bool char str string bytes byte_buf unit unit_struct seq tuple tuple_struct map struct
@@ -505,19 +511,24 @@ impl<'de> Key<'de> {
         }
     }
 
-    fn narrow<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeserializeError> {
-        self.integer(visitor, false)
-    }
-
-    fn wide<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeserializeError> {
-        self.integer(visitor, true)
-    }
-
     fn float<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeserializeError> {
         match Number::from_literal(self.as_str()) {
             Some(n) => visitor.visit_f64(n.as_f64()),
             None => Err(self.refuse(&visitor)),
         }
+    }
+
+    /// `"null"`: how `json.dumps` writes a `None` key.
+    fn is_null(&self) -> bool {
+        self.as_str() == "null"
+    }
+
+    /// A key names a unit variant: it has no content.
+    fn variant(self) -> Result<Variant<'de>, DeserializeError> {
+        Ok(Variant {
+            key: self,
+            content: None,
+        })
     }
 }
 
@@ -538,7 +549,7 @@ impl<'de> de::Deserializer<'de> for Key<'de> {
         }
     }
 
-    number_methods!();
+    shared_methods!();
 
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeserializeError> {
         match self.as_str() {
@@ -548,16 +559,8 @@ impl<'de> de::Deserializer<'de> for Key<'de> {
         }
     }
 
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeserializeError> {
-        if self.as_str() == "null" {
-            visitor.visit_none()
-        } else {
-            visitor.visit_some(self)
-        }
-    }
-
     fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeserializeError> {
-        if self.as_str() == "null" {
+        if self.is_null() {
             visitor.visit_unit()
         } else {
             Err(self.refuse(&visitor))
@@ -570,33 +573,6 @@ impl<'de> de::Deserializer<'de> for Key<'de> {
         visitor: V,
     ) -> Result<V::Value, DeserializeError> {
         self.deserialize_unit(visitor)
-    }
-
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, DeserializeError> {
-        visitor.visit_newtype_struct(self)
-    }
-
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, DeserializeError> {
-        visitor.visit_enum(Variant {
-            key: self,
-            content: None,
-        })
-    }
-
-    fn deserialize_ignored_any<V: Visitor<'de>>(
-        self,
-        visitor: V,
-    ) -> Result<V::Value, DeserializeError> {
-        visitor.visit_unit()
     }
 
     serde::forward_to_deserialize_any! {

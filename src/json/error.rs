@@ -73,9 +73,14 @@ impl SerializeError {
         }
     }
 
-    pub(crate) fn with_path(mut self, path: &Path) -> SerializeError {
-        self.path = render_path(path);
-        self
+    /// The error `serde_path_to_error` caught, at the path it tracked:
+    /// how [`to_value`](super::to_value) says where the fault is.
+    pub(crate) fn tracked(e: serde_path_to_error::Error<SerializeError>) -> SerializeError {
+        let path = render_path(e.path());
+        SerializeError {
+            path,
+            ..e.into_inner()
+        }
     }
 
     /// Where the value at fault is, from the root: `.` for the root itself,
@@ -206,9 +211,25 @@ pub enum DeserializeErrorKind {
 }
 
 impl DeserializeError {
-    pub(crate) fn with_path(mut self, path: &Path) -> DeserializeError {
-        self.path = render_path(path);
-        self
+    /// An error of `kind` at the root; a mismatch is worded as serde's own
+    /// `serde::de::value::Error` words it from the same arguments.
+    fn new(kind: DeserializeErrorKind, message: impl fmt::Display) -> DeserializeError {
+        DeserializeError {
+            kind,
+            path: ROOT.to_owned(),
+            message: message.to_string(),
+        }
+    }
+
+    /// The error `serde_path_to_error` caught, at the path it tracked:
+    /// how [`from_value`](super::from_value) and
+    /// [`from_value_ref`](super::from_value_ref) say where the fault is.
+    pub(crate) fn tracked(e: serde_path_to_error::Error<DeserializeError>) -> DeserializeError {
+        let path = render_path(e.path());
+        DeserializeError {
+            path,
+            ..e.into_inner()
+        }
     }
 
     /// Where the value that did not fit is, from the root: `.` for the root
@@ -262,16 +283,6 @@ impl DeserializeError {
     pub fn code(&self) -> &'static str {
         "json-deserialize"
     }
-
-    /// An error of `kind` with serde's standard wording, which
-    /// `serde::de::value::Error` produces from the same arguments.
-    fn worded(kind: DeserializeErrorKind, worded: serde::de::value::Error) -> DeserializeError {
-        DeserializeError {
-            kind,
-            path: ROOT.to_owned(),
-            message: worded.to_string(),
-        }
-    }
 }
 
 impl fmt::Display for DeserializeError {
@@ -284,46 +295,42 @@ impl std::error::Error for DeserializeError {}
 
 impl serde::de::Error for DeserializeError {
     fn custom<T: fmt::Display>(msg: T) -> DeserializeError {
-        DeserializeError {
-            kind: DeserializeErrorKind::Custom,
-            path: ROOT.to_owned(),
-            message: msg.to_string(),
-        }
+        DeserializeError::new(DeserializeErrorKind::Custom, msg)
     }
 
     fn invalid_type(unexp: serde::de::Unexpected<'_>, exp: &dyn serde::de::Expected) -> Self {
         let worded = serde::de::value::Error::invalid_type(unexp, exp);
-        DeserializeError::worded(DeserializeErrorKind::InvalidType, worded)
+        DeserializeError::new(DeserializeErrorKind::InvalidType, worded)
     }
 
     fn invalid_value(unexp: serde::de::Unexpected<'_>, exp: &dyn serde::de::Expected) -> Self {
         let worded = serde::de::value::Error::invalid_value(unexp, exp);
-        DeserializeError::worded(DeserializeErrorKind::InvalidValue, worded)
+        DeserializeError::new(DeserializeErrorKind::InvalidValue, worded)
     }
 
     fn invalid_length(len: usize, exp: &dyn serde::de::Expected) -> Self {
         let worded = serde::de::value::Error::invalid_length(len, exp);
-        DeserializeError::worded(DeserializeErrorKind::InvalidLength, worded)
+        DeserializeError::new(DeserializeErrorKind::InvalidLength, worded)
     }
 
     fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
         let worded = serde::de::value::Error::unknown_variant(variant, expected);
-        DeserializeError::worded(DeserializeErrorKind::UnknownVariant, worded)
+        DeserializeError::new(DeserializeErrorKind::UnknownVariant, worded)
     }
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
         let worded = serde::de::value::Error::unknown_field(field, expected);
-        DeserializeError::worded(DeserializeErrorKind::UnknownField, worded)
+        DeserializeError::new(DeserializeErrorKind::UnknownField, worded)
     }
 
     fn missing_field(field: &'static str) -> Self {
         let worded = serde::de::value::Error::missing_field(field);
-        DeserializeError::worded(DeserializeErrorKind::MissingField, worded)
+        DeserializeError::new(DeserializeErrorKind::MissingField, worded)
     }
 
     fn duplicate_field(field: &'static str) -> Self {
         let worded = serde::de::value::Error::duplicate_field(field);
-        DeserializeError::worded(DeserializeErrorKind::DuplicateField, worded)
+        DeserializeError::new(DeserializeErrorKind::DuplicateField, worded)
     }
 }
 

@@ -51,10 +51,7 @@ pub(crate) const NUMBER_TOKEN: &str = "$serde_json::private::Number";
 /// assert_eq!(to_value(&[f64::NAN, f64::NEG_INFINITY]).unwrap().to_python_json(), "[NaN, -Infinity]");
 /// ```
 pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, SerializeError> {
-    serde_path_to_error::serialize(value, ValueSerializer).map_err(|e| {
-        let path = e.path().clone();
-        e.into_inner().with_path(&path)
-    })
+    serde_path_to_error::serialize(value, ValueSerializer).map_err(SerializeError::tracked)
 }
 
 /// The serializer behind [`to_value`]: every method builds the `Value`
@@ -63,6 +60,40 @@ struct ValueSerializer;
 
 fn number(n: impl Into<Number>) -> Result<Value, SerializeError> {
     Ok(Value::Number(n.into()))
+}
+
+/// The methods [`ValueSerializer`] and [`KeySerializer`] have in common:
+/// each number goes through the [`Number`] it converts to (`$number` is
+/// `number` or `key_text`), and an option's or a newtype's content is
+/// serialized in its place. serde wants one method per type, so a macro
+/// and not a function.
+macro_rules! shared_methods {
+    ($number:ident) => {
+        shared_methods!($number: serialize_i8(i8) serialize_i16(i16) serialize_i32(i32)
+            serialize_i64(i64) serialize_i128(i128) serialize_u8(u8) serialize_u16(u16)
+            serialize_u32(u32) serialize_u64(u64) serialize_u128(u128) serialize_f32(f32)
+            serialize_f64(f64));
+
+        fn serialize_some<T: Serialize + ?Sized>(
+            self,
+            value: &T,
+        ) -> Result<Self::Ok, SerializeError> {
+            value.serialize(self)
+        }
+
+        fn serialize_newtype_struct<T: Serialize + ?Sized>(
+            self,
+            _name: &'static str,
+            value: &T,
+        ) -> Result<Self::Ok, SerializeError> {
+            value.serialize(self)
+        }
+    };
+    ($number:ident: $($method:ident($ty:ty))*) => {$(
+        fn $method(self, v: $ty) -> Result<Self::Ok, SerializeError> {
+            $number(v)
+        }
+    )*};
 }
 
 fn tagged(variant: &'static str, content: Value) -> Value {
@@ -85,42 +116,7 @@ impl ser::Serializer for ValueSerializer {
     fn serialize_bool(self, v: bool) -> Result<Value, SerializeError> {
         Ok(Value::Bool(v))
     }
-    fn serialize_i8(self, v: i8) -> Result<Value, SerializeError> {
-        number(v)
-    }
-    fn serialize_i16(self, v: i16) -> Result<Value, SerializeError> {
-        number(v)
-    }
-    fn serialize_i32(self, v: i32) -> Result<Value, SerializeError> {
-        number(v)
-    }
-    fn serialize_i64(self, v: i64) -> Result<Value, SerializeError> {
-        number(v)
-    }
-    fn serialize_i128(self, v: i128) -> Result<Value, SerializeError> {
-        number(v)
-    }
-    fn serialize_u8(self, v: u8) -> Result<Value, SerializeError> {
-        number(v)
-    }
-    fn serialize_u16(self, v: u16) -> Result<Value, SerializeError> {
-        number(v)
-    }
-    fn serialize_u32(self, v: u32) -> Result<Value, SerializeError> {
-        number(v)
-    }
-    fn serialize_u64(self, v: u64) -> Result<Value, SerializeError> {
-        number(v)
-    }
-    fn serialize_u128(self, v: u128) -> Result<Value, SerializeError> {
-        number(v)
-    }
-    fn serialize_f32(self, v: f32) -> Result<Value, SerializeError> {
-        number(v)
-    }
-    fn serialize_f64(self, v: f64) -> Result<Value, SerializeError> {
-        number(v)
-    }
+    shared_methods!(number);
     fn serialize_char(self, v: char) -> Result<Value, SerializeError> {
         Ok(Value::String(v.to_string()))
     }
@@ -132,9 +128,6 @@ impl ser::Serializer for ValueSerializer {
     }
     fn serialize_none(self) -> Result<Value, SerializeError> {
         Ok(Value::Null)
-    }
-    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<Value, SerializeError> {
-        value.serialize(self)
     }
     fn serialize_unit(self) -> Result<Value, SerializeError> {
         Ok(Value::Null)
@@ -149,13 +142,6 @@ impl ser::Serializer for ValueSerializer {
         variant: &'static str,
     ) -> Result<Value, SerializeError> {
         Ok(Value::String(variant.to_owned()))
-    }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _name: &'static str,
-        value: &T,
-    ) -> Result<Value, SerializeError> {
-        value.serialize(self)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,
@@ -300,47 +286,50 @@ enum StructSerializer {
     Number(Option<Number>),
 }
 
-impl ser::SerializeStruct for StructSerializer {
-    type Ok = Value;
-    type Error = SerializeError;
-    fn serialize_field<T: Serialize + ?Sized>(
+impl StructSerializer {
+    fn field<T: Serialize + ?Sized>(
         &mut self,
         key: &'static str,
         value: &T,
-    ) -> Result<(), Self::Error> {
+    ) -> Result<(), SerializeError> {
         match self {
             StructSerializer::Object(_, map) => map.insert(key, value.serialize(ValueSerializer)?),
             StructSerializer::Number(number) => *number = Some(literal(value)?),
         }
         Ok(())
     }
-    fn end(self) -> Result<Value, SerializeError> {
+
+    fn finish(self) -> Result<Value, SerializeError> {
         match self {
             StructSerializer::Object(None, map) => Ok(Value::Object(map)),
             StructSerializer::Object(Some(variant), map) => Ok(tagged(variant, Value::Object(map))),
-            StructSerializer::Number(Some(n)) => Ok(Value::Number(n)),
-            StructSerializer::Number(None) => Err(SerializeError::new(
-                SerializeErrorKind::InvalidNumber,
-                "a number passed as its literal text had no text",
-            )),
+            StructSerializer::Number(n) => literal_passed(n).map(Value::Number),
         }
     }
 }
 
-impl ser::SerializeStructVariant for StructSerializer {
-    type Ok = Value;
-    type Error = SerializeError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Self::Error> {
-        ser::SerializeStruct::serialize_field(self, key, value)
-    }
-    fn end(self) -> Result<Value, SerializeError> {
-        ser::SerializeStruct::end(self)
-    }
+/// Structs and struct variants both become objects: the two serde traits
+/// share one body.
+macro_rules! struct_serializer {
+    ($($trait:ident),* $(,)?) => {$(
+        impl ser::$trait for StructSerializer {
+            type Ok = Value;
+            type Error = SerializeError;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<(), Self::Error> {
+                self.field(key, value)
+            }
+            fn end(self) -> Result<Value, SerializeError> {
+                self.finish()
+            }
+        }
+    )*};
 }
+
+struct_serializer!(SerializeStruct, SerializeStructVariant);
 
 /// The number whose literal text `value` serializes to (a string).
 fn literal<T: Serialize + ?Sized>(value: &T) -> Result<Number, SerializeError> {
@@ -359,6 +348,17 @@ fn literal<T: Serialize + ?Sized>(value: &T) -> Result<Number, SerializeError> {
     }
 }
 
+/// The number passed as its literal text under [`NUMBER_TOKEN`], once the
+/// struct ends: an error if its one field never came.
+fn literal_passed(number: Option<Number>) -> Result<Number, SerializeError> {
+    number.ok_or_else(|| {
+        SerializeError::new(
+            SerializeErrorKind::InvalidNumber,
+            "a number passed as its literal text had no text",
+        )
+    })
+}
+
 /// Map keys as `json.dumps` writes them: strings as they are, integers in
 /// decimal, floats in repr, booleans as `true`/`false`, `None` as `null`.
 struct KeySerializer;
@@ -370,6 +370,12 @@ fn unsupported_key(found: &str) -> SerializeError {
             "a map key must be a string, number, bool or None (as json.dumps requires), found {found}"
         ),
     )
+}
+
+/// The error for an enum variant with content as a map key: only a unit
+/// variant has a name alone to write.
+fn variant_with_content(variant: &str) -> SerializeError {
+    unsupported_key(&format!("the enum variant {variant} with content"))
 }
 
 fn key_text(n: impl Into<Number>) -> Result<String, SerializeError> {
@@ -390,42 +396,7 @@ impl ser::Serializer for KeySerializer {
     fn serialize_bool(self, v: bool) -> Result<String, SerializeError> {
         Ok(if v { "true" } else { "false" }.to_owned())
     }
-    fn serialize_i8(self, v: i8) -> Result<String, SerializeError> {
-        key_text(v)
-    }
-    fn serialize_i16(self, v: i16) -> Result<String, SerializeError> {
-        key_text(v)
-    }
-    fn serialize_i32(self, v: i32) -> Result<String, SerializeError> {
-        key_text(v)
-    }
-    fn serialize_i64(self, v: i64) -> Result<String, SerializeError> {
-        key_text(v)
-    }
-    fn serialize_i128(self, v: i128) -> Result<String, SerializeError> {
-        key_text(v)
-    }
-    fn serialize_u8(self, v: u8) -> Result<String, SerializeError> {
-        key_text(v)
-    }
-    fn serialize_u16(self, v: u16) -> Result<String, SerializeError> {
-        key_text(v)
-    }
-    fn serialize_u32(self, v: u32) -> Result<String, SerializeError> {
-        key_text(v)
-    }
-    fn serialize_u64(self, v: u64) -> Result<String, SerializeError> {
-        key_text(v)
-    }
-    fn serialize_u128(self, v: u128) -> Result<String, SerializeError> {
-        key_text(v)
-    }
-    fn serialize_f32(self, v: f32) -> Result<String, SerializeError> {
-        key_text(v)
-    }
-    fn serialize_f64(self, v: f64) -> Result<String, SerializeError> {
-        key_text(v)
-    }
+    shared_methods!(key_text);
     fn serialize_char(self, v: char) -> Result<String, SerializeError> {
         Ok(v.to_string())
     }
@@ -437,9 +408,6 @@ impl ser::Serializer for KeySerializer {
     }
     fn serialize_none(self) -> Result<String, SerializeError> {
         Ok("null".to_owned())
-    }
-    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<String, SerializeError> {
-        value.serialize(self)
     }
     fn serialize_unit(self) -> Result<String, SerializeError> {
         Ok("null".to_owned())
@@ -455,13 +423,6 @@ impl ser::Serializer for KeySerializer {
     ) -> Result<String, SerializeError> {
         Ok(variant.to_owned())
     }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _name: &'static str,
-        value: &T,
-    ) -> Result<String, SerializeError> {
-        value.serialize(self)
-    }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,
         _name: &'static str,
@@ -469,9 +430,7 @@ impl ser::Serializer for KeySerializer {
         variant: &'static str,
         _value: &T,
     ) -> Result<String, SerializeError> {
-        Err(unsupported_key(&format!(
-            "the enum variant {variant} with content"
-        )))
+        Err(variant_with_content(variant))
     }
     fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq, SerializeError> {
         Err(unsupported_key("a sequence"))
@@ -493,9 +452,7 @@ impl ser::Serializer for KeySerializer {
         variant: &'static str,
         _len: usize,
     ) -> Result<Self::SerializeTupleVariant, SerializeError> {
-        Err(unsupported_key(&format!(
-            "the enum variant {variant} with content"
-        )))
+        Err(variant_with_content(variant))
     }
     fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, SerializeError> {
         Err(unsupported_key("a map"))
@@ -518,9 +475,7 @@ impl ser::Serializer for KeySerializer {
         variant: &'static str,
         _len: usize,
     ) -> Result<Self::SerializeStructVariant, SerializeError> {
-        Err(unsupported_key(&format!(
-            "the enum variant {variant} with content"
-        )))
+        Err(variant_with_content(variant))
     }
 }
 
@@ -540,13 +495,7 @@ impl ser::SerializeStruct for KeyNumber {
         Ok(())
     }
     fn end(self) -> Result<String, SerializeError> {
-        match self.0 {
-            Some(n) => Ok(n.as_str().to_owned()),
-            None => Err(SerializeError::new(
-                SerializeErrorKind::InvalidNumber,
-                "a number passed as its literal text had no text",
-            )),
-        }
+        literal_passed(self.0).map(|n| n.as_str().to_owned())
     }
 }
 

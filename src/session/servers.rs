@@ -121,18 +121,30 @@ impl Servers {
         &mut self.table[i]
     }
 
+    /// Points the link after `p` at `to`: `p`'s `next`, or the head of the
+    /// live or the silent list when `p` is NIL (nothing comes before).
+    fn set_next(&mut self, p: usize, silent: bool, to: usize) {
+        match p {
+            NIL => self.list(silent).head = to,
+            p => self.entry(p).next = to,
+        }
+    }
+
+    /// Points the link before `n` at `to`: `n`'s `prev`, or the tail of
+    /// the list when `n` is NIL (nothing comes after).
+    fn set_prev(&mut self, n: usize, silent: bool, to: usize) {
+        match n {
+            NIL => self.list(silent).tail = to,
+            n => self.entry(n).prev = to,
+        }
+    }
+
     fn unlink(&mut self, i: usize) {
         let Entry {
             prev, next, silent, ..
         } = *self.entry(i);
-        match prev {
-            NIL => self.list(silent).head = next,
-            p => self.entry(p).next = next,
-        }
-        match next {
-            NIL => self.list(silent).tail = prev,
-            n => self.entry(n).prev = prev,
-        }
+        self.set_next(prev, silent, next);
+        self.set_prev(next, silent, prev);
     }
 
     /// Links entry `i` at the back of the live or the silent list.
@@ -142,10 +154,7 @@ impl Servers {
         e.silent = silent;
         e.prev = tail;
         e.next = NIL;
-        match tail {
-            NIL => self.list(silent).head = i,
-            t => self.entry(t).next = i,
-        }
+        self.set_next(tail, silent, i);
         self.list(silent).tail = i;
     }
 
@@ -158,14 +167,8 @@ impl Servers {
             let Entry {
                 prev, next, silent, ..
             } = *self.entry(i);
-            match prev {
-                NIL => self.list(silent).head = i,
-                p => self.entry(p).next = i,
-            }
-            match next {
-                NIL => self.list(silent).tail = i,
-                n => self.entry(n).prev = i,
-            }
+            self.set_next(prev, silent, i);
+            self.set_prev(next, silent, i);
         }
     }
 

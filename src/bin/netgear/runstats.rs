@@ -37,34 +37,31 @@ pub struct StatsArgs {
     pub stats_skip: u64,
 }
 
-/// CPU time of the whole process (all threads), user + system.
-pub fn process_cpu_time() -> Duration {
+/// The time of clock `id`, or `None` when the system cannot read it.
+fn clock_gettime(id: libc::clockid_t) -> Option<libc::timespec> {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
     // SAFETY: `ts` is a valid timespec to write to.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
-    if rc != 0 {
-        return Duration::ZERO;
-    }
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+    let rc = unsafe { libc::clock_gettime(id, &mut ts) };
+    (rc == 0).then_some(ts)
+}
+
+/// CPU time of the whole process (all threads), user + system.
+pub fn process_cpu_time() -> Duration {
+    clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID).map_or(Duration::ZERO, |ts| {
+        Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+    })
 }
 
 /// The system's monotonic clock (`CLOCK_MONOTONIC`, the same in every
 /// process of the machine), in nanoseconds: the send times that
 /// `--stats-latency` reads.
 pub fn monotonic_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid timespec to write to.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    if rc != 0 {
-        return 0;
-    }
-    (ts.tv_sec as u64) * 1_000_000_000 + ts.tv_nsec as u64
+    clock_gettime(libc::CLOCK_MONOTONIC).map_or(0, |ts| {
+        (ts.tv_sec as u64) * 1_000_000_000 + ts.tv_nsec as u64
+    })
 }
 
 /// Peak resident memory of this process so far, in KiB.

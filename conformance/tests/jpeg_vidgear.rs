@@ -306,27 +306,27 @@ fn conform_jpeg(group: &str, filter: &str) {
 
 #[test]
 fn jpeg_cells_rust_to_rust() {
-    conform_jpeg("jpeg-rust-rust", "jpeg/p0/rust-rust/,jpeg/p1/rust-rust/");
+    conform_jpeg("jpeg-rust-rust", "^jpeg/p0/rust-rust/,^jpeg/p1/rust-rust/");
 }
 #[test]
 fn jpeg_cells_rust_to_vidgear() {
     conform_jpeg(
         "jpeg-rust-python",
-        "jpeg/p0/rust-python/,jpeg/p1/rust-python/",
+        "^jpeg/p0/rust-python/,^jpeg/p1/rust-python/",
     );
 }
 #[test]
 fn jpeg_cells_vidgear_to_rust() {
     conform_jpeg(
         "jpeg-python-rust",
-        "jpeg/p0/python-rust/,jpeg/p1/python-rust/",
+        "^jpeg/p0/python-rust/,^jpeg/p1/python-rust/",
     );
 }
 #[test]
 fn jpeg_cells_vidgear_to_vidgear_control() {
     conform_jpeg(
         "jpeg-python-python",
-        "jpeg/p0/python-python/,jpeg/p1/python-python/",
+        "^jpeg/p0/python-python/,^jpeg/p1/python-python/",
     );
 }
 

@@ -313,19 +313,23 @@ fn conform(group: &str, filter: &str, cells: usize) {
 
 #[test]
 fn vidgear_servers_on_a_netgear_hub() {
-    conform("multi-servers-python-rust", "multi/servers/python-rust/", 3);
+    conform(
+        "multi-servers-python-rust",
+        "^multi/servers/python-rust/",
+        3,
+    );
 }
 
 #[test]
 fn netgear_and_vidgear_servers_on_one_netgear_hub() {
-    conform("multi-servers-mixed-rust", "multi/servers/mixed-rust/", 2);
+    conform("multi-servers-mixed-rust", "^multi/servers/mixed-rust/", 2);
 }
 
 #[test]
 fn netgear_server_to_vidgear_clients() {
     conform(
         "multi-clients-rust-python",
-        "multi/clients/rust-python/,multi/clients/rust-mixed/",
+        "^multi/clients/rust-python/,^multi/clients/rust-mixed/",
         3,
     );
 }
@@ -334,8 +338,8 @@ fn netgear_server_to_vidgear_clients() {
 fn multi_mode_controls() {
     conform(
         "multi-controls",
-        "multi/servers/rust-python/,multi/servers/python-python/,multi/servers/rust-rust/,\
-         multi/clients/python-rust/,multi/clients/python-python/,multi/clients/rust-rust/",
+        "^multi/servers/rust-python/,^multi/servers/python-python/,^multi/servers/rust-rust/,\
+         ^multi/clients/python-rust/,^multi/clients/python-python/,^multi/clients/rust-rust/",
         9,
     );
 }

@@ -77,7 +77,7 @@ struct Suite {
 const SUITES: &[Suite] = &[
     Suite {
         name: "workspace (default features: hermetic crate tests, vidgear conformance, system tests, fuzz regressions)",
-        args: &["test", "--workspace"],
+        args: &["test", "--workspace", "--no-fail-fast"],
     },
     Suite {
         name: "libjpeg-turbo backend: the crate's JPEG tests",

@@ -19,9 +19,12 @@ impl SocketError {
     /// The POSIX errno libzmq gave.
     ///
     /// ```
-    /// # use netgear::transport::zmq::{ClientOptions, Client, Error};
-    /// // Binding an address that does not exist on this machine fails.
-    /// let options = ClientOptions::new().address("203.0.113.77").port(5555);
+    /// # use netgear::transport::zmq::{ClientOptions, Client, Error, Protocol};
+    /// // Binding an ipc endpoint in a directory that does not exist fails.
+    /// let options = ClientOptions::new()
+    ///     .protocol(Protocol::Ipc)
+    ///     .address("/nonexistent-netgear-dir/cam")
+    ///     .port(5555);
     /// let Err(Error::Socket { source, .. }) = Client::bind(options) else { panic!() };
     /// assert!(source.errno() > 0);
     /// ```
@@ -32,8 +35,11 @@ impl SocketError {
     /// True when a blocking call was cut short by a signal (Ctrl-C).
     ///
     /// ```
-    /// # use netgear::transport::zmq::{ClientOptions, Client, Error};
-    /// let options = ClientOptions::new().address("203.0.113.77").port(5555);
+    /// # use netgear::transport::zmq::{ClientOptions, Client, Error, Protocol};
+    /// let options = ClientOptions::new()
+    ///     .protocol(Protocol::Ipc)
+    ///     .address("/nonexistent-netgear-dir/cam")
+    ///     .port(5555);
     /// let Err(Error::Socket { source, .. }) = Client::bind(options) else { panic!() };
     /// assert!(!source.is_interrupted());
     /// ```

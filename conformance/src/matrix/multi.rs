@@ -33,7 +33,7 @@ use netgear::json::{parse, Value};
 use super::cases::Impl;
 use super::check::{same, show, synthetic_sha256};
 use super::live::{Done, Live};
-use super::runner::{free_port, tail, wait_bound, CellResult, Env};
+use super::runner::{tail, wait_bound, CellResult, Env};
 
 /// Which side is many.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -306,7 +306,10 @@ fn multi_command(env: &Env, cell: &MultiCell, who: Impl, role: &str, ports: &str
 
 /// One free port per peer.
 fn free_ports(n: usize) -> Vec<String> {
-    (0..n).map(|_| free_port().to_string()).collect()
+    netgear_testkit::free_ports(n)
+        .iter()
+        .map(u16::to_string)
+        .collect()
 }
 
 /// The first of `ports` nothing binds within 30 s.

@@ -23,8 +23,8 @@ use netgear_testkit::natural_frame;
 
 use super::cases::{Cell, Impl, Kind};
 use super::runner::{
-    check_lines, check_pubsub_receiver_end, check_stream_exits, free_port, lines_per_second,
-    run_pair, save_logs, tail, tempdir_in, CellResult, Env, Finished,
+    check_lines, check_pubsub_receiver_end, check_stream_exits, count_published, free_port,
+    lines_per_second, run_pair, save_logs, tail, tempdir_in, CellResult, Env, Finished,
 };
 
 /// The PSNR every decoded frame must reach (quality 90, natural content).
@@ -454,13 +454,5 @@ fn check_published(
             }
         }
     }
-    let got = rx.lines.len() as u64;
-    if got == 0 {
-        result.failures.push("no frame arrived".into());
-    } else if got < frames {
-        result.notes.push(format!(
-            "PUB/SUB dropped {} of {frames} frames (spec/05 §5.1)",
-            frames - got
-        ));
-    }
+    count_published(result, rx.lines.len() as u64, frames);
 }

@@ -33,7 +33,7 @@ use netgear::json::{parse, Value};
 use super::cases::Impl;
 use super::check::{same, show, synthetic_sha256};
 use super::live::{Done, Live};
-use super::runner::{tail, wait_bound, CellResult, Env};
+use super::runner::{save_process_log, tail, wait_bound, CellResult, Env};
 
 /// Which side is many.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,15 +158,9 @@ pub fn run(env: &Env, result: &mut CellResult, cell: &MultiCell) -> Result<(), S
 // ---------------------------------------------------------------------------
 
 pub(super) fn save_logs(env: &Env, id: &str, procs: &[Done]) {
-    let dir = env.out.join("logs");
-    let _ = std::fs::create_dir_all(&dir);
-    let stem = id.replace('/', "_");
     for p in procs {
-        let _ = std::fs::write(dir.join(format!("{stem}.{}.stderr", p.role)), &p.stderr);
-        let _ = std::fs::write(
-            dir.join(format!("{stem}.{}.stdout", p.role)),
-            p.lines.join("\n"),
-        );
+        let lines: Vec<&str> = p.lines.iter().map(String::as_str).collect();
+        save_process_log(&env.out, id, &p.role, &p.stderr, &lines);
     }
 }
 
@@ -305,7 +299,7 @@ fn multi_command(env: &Env, cell: &MultiCell, who: Impl, role: &str, ports: &str
 }
 
 /// One free port per peer.
-fn free_ports(n: usize) -> Vec<String> {
+pub(super) fn free_ports(n: usize) -> Vec<String> {
     netgear_testkit::free_ports(n)
         .iter()
         .map(u16::to_string)
@@ -313,7 +307,7 @@ fn free_ports(n: usize) -> Vec<String> {
 }
 
 /// The first of `ports` nothing binds within 30 s.
-fn first_unbound(ports: &[String]) -> Option<usize> {
+pub(super) fn first_unbound(ports: &[String]) -> Option<usize> {
     ports
         .iter()
         .position(|port| !wait_bound(port.parse().expect("a port"), None, Duration::from_secs(30)))

@@ -22,10 +22,9 @@ use netgear::wire::Colorspace;
 use super::cases::{Cell, Impl, Kind};
 use super::jpeg::check_saved;
 use super::live::{Done, Live};
-use super::multi::{save_logs, stream_until_hub_shows};
+use super::multi::{first_unbound, free_ports, save_logs, stream_until_hub_shows};
 use super::runner::{
-    finish, free_port, save_role_logs, start, tail, tempdir_in, wait_bound, CellResult, Env,
-    Finished,
+    finish, save_role_logs, start, tail, tempdir_in, wait_bound, CellResult, Env, Finished,
 };
 
 /// Which side is many.
@@ -154,15 +153,16 @@ fn servers(
     scratch: &Path,
 ) -> Result<(), String> {
     let cs = cell.colorspace();
-    let ports: Vec<String> = cell.peers.iter().map(|_| free_port().to_string()).collect();
+    let ports = free_ports(cell.peers.len());
     let dir = scratch.join("hub");
     let mut hub = env.command(cell.hub, "receive");
     hub.args(["--multiserver", "--port", &ports.join(",")])
         .args(["--pattern", "1", "--json", "--save-dir"])
         .arg(&dir);
     let hub = Live::start("hub".into(), cell.hub, hub)?;
-    let numbers: Vec<u16> = ports.iter().map(|p| p.parse().expect("a port")).collect();
-    wait_all(&numbers)?;
+    if let Some(i) = first_unbound(&ports) {
+        return Err(format!("nothing bound port {}", ports[i]));
+    }
     let mut procs = Vec::new();
     for (i, who) in cell.peers.iter().enumerate() {
         let mut tx = env.command(*who, "send");
@@ -201,7 +201,7 @@ fn servers(
         }
     };
     for s in sent.iter().chain([&hub]) {
-        if s.code != Some(0) || s.stopped && s.role == "hub" {
+        if s.code != Some(0) || (s.stopped && s.role == "hub") {
             result.failures.push(format!(
                 "{} exit {:?}{}: {}",
                 s.role,
@@ -275,7 +275,7 @@ fn clients(
     scratch: &Path,
 ) -> Result<(), String> {
     let cs = cell.colorspace();
-    let ports: Vec<u16> = cell.peers.iter().map(|_| free_port()).collect();
+    let ports = netgear_testkit::free_ports(cell.peers.len());
     let dirs: Vec<PathBuf> = (0..ports.len())
         .map(|c| scratch.join(format!("client{c}")))
         .collect();

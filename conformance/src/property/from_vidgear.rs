@@ -22,7 +22,7 @@ use netgear::Payload;
 
 use super::model::{Mode, Ret, Session};
 use super::normalize::wire_value;
-use super::peer::{Event, Peer};
+use super::peer::{event_text, Event, Peer};
 use super::run::{
     event_of, frame_of, handed_over, harness_terminate, Answer, End, Got, HandedOver, Observed,
     Report, SentObs, DROP_WAIT, STEP_LIMIT, SUBSCRIBER_TIMEOUT,
@@ -80,7 +80,7 @@ impl Run<'_> {
         }
         match ev {
             "connected" => self.connected = Some(Ok(())),
-            "refused" => self.connected = Some(Err(text(v, "error"))),
+            "refused" => self.connected = Some(Err(event_text(v, "error"))),
             "sent" => {
                 let k = v.get("k").and_then(Value::as_i64).unwrap_or(-1);
                 let Some(slot) = usize::try_from(k)
@@ -118,7 +118,7 @@ impl Run<'_> {
                 {
                     *slot = Some(SentObs {
                         port: None,
-                        answer: Answer::Failed(text(v, "error")),
+                        answer: Answer::Failed(event_text(v, "error")),
                     });
                 }
             }
@@ -126,7 +126,7 @@ impl Run<'_> {
             "error" => self
                 .obs
                 .errors
-                .push(format!("control peer: {}", text(v, "error"))),
+                .push(format!("control peer: {}", event_text(v, "error"))),
             _ => self
                 .obs
                 .errors
@@ -175,20 +175,6 @@ impl Run<'_> {
     }
 }
 
-fn text(v: &Value, key: &str) -> String {
-    v.get(key).map_or_else(String::new, |e| match e {
-        Value::String(s) => s.clone(),
-        other => other.to_python_json(),
-    })
-}
-
-fn media(session: &Session) -> Media {
-    match &session.jpeg {
-        Some(j) => Media::new().jpeg(j.options()),
-        None => Media::new(),
-    }
-}
-
 /// The return data receiver `c` answers its `j`-th frame with, ready to send.
 fn return_data(session: &Session, media: &Media, c: usize, j: usize) -> ReturnData {
     match session.ret(c, j) {
@@ -211,7 +197,7 @@ fn receiver(session: Session, c: usize, options: ClientOptions, sid: u64, tx: Se
         Err(e) => return send(Report::End(End::Failed(format!("bind: {e}")))),
     };
     send(Report::Bound);
-    let media = media(&session);
+    let media = session.media();
     let mut j = 0;
     let end = loop {
         client.set_return_data(return_data(&session, &media, c, j));

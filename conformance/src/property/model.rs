@@ -357,6 +357,15 @@ impl Session {
         m
     }
 
+    /// The media layer netgear's ends use: JPEG as the session says, or
+    /// raw frames.
+    pub fn media(&self) -> netgear::media::Media {
+        match &self.jpeg {
+            Some(j) => netgear::media::Media::new().jpeg(j.options()),
+            None => netgear::media::Media::new(),
+        }
+    }
+
     /// netgear's session configuration for it.
     pub fn config(&self) -> netgear::session::Config {
         use netgear::session::{Config, Pattern};

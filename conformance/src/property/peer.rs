@@ -178,3 +178,12 @@ fn spawn(
     });
     Ok((child, stdin))
 }
+
+/// The text of field `key` of a peer event: a string as it is, any other
+/// value as JSON, nothing as "".
+pub fn event_text(v: &Value, key: &str) -> String {
+    v.get(key).map_or_else(String::new, |e| match e {
+        Value::String(s) => s.clone(),
+        other => other.to_python_json(),
+    })
+}

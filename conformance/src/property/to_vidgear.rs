@@ -20,7 +20,7 @@ use netgear::wire::ReturnData;
 
 use super::model::{Mode, Session};
 use super::normalize::wire_value;
-use super::peer::{Event, Peer};
+use super::peer::{event_text, Event, Peer};
 use super::run::{
     event_of, frame_of, handed_over, harness_terminate, Answer, End, Got, HandedOver, Observed,
     SentObs, DROP_WAIT, PUB_GAP, SLOW_JOINER_GUARD, STEP_LIMIT,
@@ -68,7 +68,7 @@ impl Run<'_> {
                         .collect();
                 }
             }
-            "refused" => self.bound = Some(Err(text(&v, "error"))),
+            "refused" => self.bound = Some(Err(event_text(&v, "error"))),
             "frame" => {
                 let message = match handed_over(v.get("message")) {
                     Ok(Some(HandedOver::Json(m))) => Some(m),
@@ -101,7 +101,7 @@ impl Run<'_> {
             "error" => self
                 .obs
                 .errors
-                .push(format!("control peer: {}", text(&v, "error"))),
+                .push(format!("control peer: {}", event_text(&v, "error"))),
             _ => self
                 .obs
                 .errors
@@ -125,13 +125,6 @@ impl Run<'_> {
     }
 }
 
-fn text(v: &Value, key: &str) -> String {
-    v.get(key).map_or_else(String::new, |e| match e {
-        Value::String(s) => s.clone(),
-        other => other.to_python_json(),
-    })
-}
-
 /// The instruction that binds vidgear's receivers.
 fn instruction(session: &Session, address: &str, ports: &[String], sid: u64) -> Value {
     let mut m = session.instruction("clients", address, ports, sid);
@@ -144,13 +137,6 @@ fn instruction(session: &Session, address: &str, ports: &[String], sid: u64) -> 
         .collect();
     m.insert("returns", Value::Array(returns));
     Value::Object(m)
-}
-
-fn media(session: &Session) -> Media {
-    match &session.jpeg {
-        Some(j) => Media::new().jpeg(j.options()),
-        None => Media::new(),
-    }
 }
 
 /// netgear's servers: one per port in Multi-Server mode, one for every
@@ -243,7 +229,7 @@ pub fn run(
 
 fn send_steps(run: &mut Run, peer: &mut Peer, servers: &mut [Server]) {
     let session = run.session;
-    let media = media(session);
+    let media = session.media();
     if session.pattern == 2 {
         thread::sleep(SLOW_JOINER_GUARD);
     }
